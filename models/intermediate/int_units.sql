@@ -1,0 +1,253 @@
+-- Every administrative unit and agency with its validity period (valid_to inclusive; null while
+-- it exists). A code can name different units before and after 1 July 2025: the key of a unit
+-- is (unit_code, valid_from), also written unit_key.
+
+with
+
+params as (
+
+    select
+        cast('{{ var("history_start") }}' as date) as history_start,
+        cast('{{ var("reform_date") }}' as date) as reform_date
+
+),
+
+merger as (
+
+    select * from {{ ref('admin_province_merger_2025') }}
+
+),
+
+unchanged_provinces as (
+
+    -- neither absorbed another province nor was absorbed
+    select m.old_province_code as province_code
+    from merger as m
+    where m.old_province_code = m.new_province_code
+        and not exists (
+            select 1 from merger as o
+            where o.new_province_code = m.new_province_code
+                and o.old_province_code <> o.new_province_code
+        )
+
+),
+
+nation as (
+
+    select
+        'VN' as unit_code,
+        'Việt Nam' as unit_name,
+        'Viet Nam' as unit_name_en,
+        'nation' as unit_level,
+        cast(null as varchar) as parent_unit_code,
+        params.history_start as valid_from,
+        cast(null as date) as valid_to,
+        cast(null as varchar) as successor_unit_code,
+        cast(null as varchar) as successor_link
+    from params
+
+),
+
+provinces_before as (
+
+    select
+        p.code as unit_code,
+        p.name as unit_name,
+        p.name_en as unit_name_en,
+        'province' as unit_level,
+        'VN' as parent_unit_code,
+        params.history_start as valid_from,
+        case when u.province_code is null then params.reform_date - 1 end as valid_to,
+        case when u.province_code is null then m.new_province_code end as successor_unit_code,
+        case when u.province_code is null then 'merged' end as successor_link
+    from {{ ref('admin_provinces_2025_03') }} as p
+    cross join params
+    inner join merger as m on p.code = m.old_province_code
+    left join unchanged_provinces as u on p.code = u.province_code
+
+),
+
+provinces_after as (
+
+    select
+        p.code,
+        p.name,
+        p.name_en,
+        'province',
+        'VN',
+        params.reform_date,
+        cast(null as date),
+        cast(null as varchar),
+        cast(null as varchar)
+    from {{ ref('admin_provinces_2025_07') }} as p
+    cross join params
+    where p.code not in (select province_code from unchanged_provinces)
+
+),
+
+districts as (
+
+    select
+        d.code,
+        d.name,
+        d.name_en,
+        'district',
+        d.province_code,
+        params.history_start,
+        params.reform_date - 1,
+        cast(null as varchar),
+        'abolished'
+    from {{ ref('admin_districts_2025_03') }} as d
+    cross join params
+
+),
+
+crosswalk as (
+
+    select
+        old_ward_code,
+        count(*) as n_links,
+        max(new_ward_code) as new_ward_code,
+        bool_and(link_type = 'full') as all_full
+    from {{ ref('admin_commune_crosswalk_2025') }}
+    group by old_ward_code
+
+),
+
+communes_before as (
+
+    select
+        c.code,
+        c.name,
+        c.name_en,
+        'commune',
+        c.district_code,
+        params.history_start,
+        params.reform_date - 1,
+        case when x.n_links = 1 and x.all_full then x.new_ward_code end,
+        case when x.n_links = 1 and x.all_full then 'full' when x.n_links > 1 then 'split' end
+    from {{ ref('admin_communes_2025_03') }} as c
+    cross join params
+    left join crosswalk as x on c.code = x.old_ward_code
+
+),
+
+communes_after as (
+
+    select
+        c.code,
+        c.name,
+        c.name_en,
+        'commune',
+        c.province_code,
+        params.reform_date,
+        cast(null as date),
+        cast(null as varchar),
+        cast(null as varchar)
+    from {{ ref('admin_communes_2025_07') }} as c
+    cross join params
+
+),
+
+territorial as (
+
+    select * from nation
+    union all select * from provinces_before
+    union all select * from provinces_after
+    union all select * from districts
+    union all select * from communes_before
+    union all select * from communes_after
+
+),
+
+agencies as (
+
+    -- every department in every province while both existed
+    select
+        p.unit_code || '.' || d.dept_code as unit_code,
+        d.name_vi || ' — ' || p.unit_name as unit_name,
+        d.name_en || ' — ' || p.unit_name_en as unit_name_en,
+        'agency' as unit_level,
+        p.unit_code as parent_unit_code,
+        greatest(p.valid_from, d.valid_from) as valid_from,
+        nullif(
+            least(coalesce(p.valid_to, {{ end_of_time() }}), coalesce(d.valid_to, {{ end_of_time() }})),
+            {{ end_of_time() }}
+        ) as valid_to,
+        case
+            when d.valid_to is not null and d.valid_to <= coalesce(p.valid_to, {{ end_of_time() }})
+                then p.unit_code || '.' || d.successor_dept_code
+            when p.valid_to is not null then p.successor_unit_code || '.' || d.dept_code
+        end as successor_unit_code,
+        case
+            when d.valid_to is not null and d.valid_to <= coalesce(p.valid_to, {{ end_of_time() }})
+                then 'department_merged'
+            when p.valid_to is not null then 'province_merged'
+        end as successor_link
+    from territorial as p
+    inner join {{ ref('agency_departments') }} as d
+        on p.unit_level = 'province'
+        and d.valid_from <= coalesce(p.valid_to, {{ end_of_time() }})
+        and coalesce(d.valid_to, {{ end_of_time() }}) >= p.valid_from
+
+),
+
+units as (
+
+    select * from territorial
+    union all
+    select * from agencies
+
+),
+
+with_parent as (
+
+    -- the parent valid on the unit's first day
+    select
+        u.*,
+        parent.valid_from as parent_valid_from
+    from units as u
+    left join units as parent
+        on u.parent_unit_code = parent.unit_code
+        and parent.unit_level = case u.unit_level
+            when 'province' then 'nation'
+            when 'district' then 'province'
+            when 'agency' then 'province'
+            when 'commune' then case when u.valid_from < (select reform_date from params) then 'district' else 'province' end
+        end
+        and u.valid_from between parent.valid_from and coalesce(parent.valid_to, {{ end_of_time() }})
+
+),
+
+keyed as (
+
+    select
+        unit_code || '@' || strftime(valid_from, '%Y-%m-%d') as unit_key,
+        unit_code,
+        unit_name,
+        unit_name_en,
+        unit_level,
+        parent_unit_code,
+        parent_unit_code || '@' || strftime(parent_valid_from, '%Y-%m-%d') as parent_unit_key,
+        valid_from,
+        valid_to,
+        successor_unit_code,
+        successor_link
+    from with_parent
+
+)
+
+select
+    k.*,
+    case k.unit_level
+        when 'province' then k.unit_key
+        when 'nation' then null
+        when 'commune' then case when parent.unit_level = 'district' then parent.parent_unit_key else k.parent_unit_key end
+        else k.parent_unit_key
+    end as province_unit_key,
+    case
+        when k.unit_level = 'district' then k.unit_key
+        when k.unit_level = 'commune' and parent.unit_level = 'district' then k.parent_unit_key
+    end as district_unit_key
+from keyed as k
+left join keyed as parent on k.parent_unit_key = parent.unit_key

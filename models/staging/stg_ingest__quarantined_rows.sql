@@ -1,0 +1,26 @@
+with
+
+source as (
+
+    select * from {{ source('ingest', 'quarantine') }}
+
+),
+
+renamed as (
+
+    select
+        load_id,
+        feed,
+        file_name,
+        row_number as source_row_number,
+        column_name,
+        value as rejected_value,
+        reason_code,
+        reason_en,
+        reason_vi
+
+    from source
+
+)
+
+select * from renamed

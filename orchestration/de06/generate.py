@@ -1,0 +1,468 @@
+"""Synthetic feeds built from the real unit lists, deterministic for a given seed.
+
+Dossiers are drawn with numpy, column by column (no Python loop per dossier), so millions of rows
+take seconds. Each province has its own behaviour (online share, punctuality, payment, ...) that
+improves month by month; after 1 July 2025 a merged province behaves like the province that hosts
+its centre. Submissions mix counts and bare rates, Vietnamese and plain number formats, CSV with
+and without BOM and XLSX, and carry a few deliberately bad rows. The task register has one plan
+per province and year.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from de06.reference import REFORM_DATE, Reference, load_reference
+
+PROCEDURES = np.array(
+    ["1.001612", "1.000894", "2.000889", "1.004227", "2.001023", "1.010820", "1.003003", "2.000528"]
+)
+DOSSIER_COLUMNS = (
+    "source_system", "dossier_id", "agency_code", "unit_code", "procedure_code", "received_at",
+    "channel", "online_level", "due_at", "finished_at", "status", "fee_amount", "payment_channel",
+    "is_digitized", "has_e_result", "reused_data", "identity_verified", "applicant_id",
+    "satisfaction", "synced_national_at", "updated_at",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class GenerateConfig:
+    seed: int = 6
+    start_month: str = "2024-01"
+    months: int = 24
+    dossiers_per_month: int = 12_000
+    communes_per_province: int = 4
+    provinces: int | None = None  # first N old provinces (None = all 63)
+    csv_months: int = 1  # the last N months of provincial dossiers are written as CSV
+
+
+@dataclass
+class _Unit:
+    province_old: list[str]
+    province_new: list[str]
+
+
+def _months(start: str, count: int) -> list[dt.date]:
+    year, month = (int(x) for x in start.split("-"))
+    out = []
+    for _ in range(count):
+        out.append(dt.date(year, month, 1))
+        month += 1
+        if month == 13:
+            year, month = year + 1, 1
+    return out
+
+
+def _month_after(day: dt.date) -> dt.date:
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+class _Generator:
+    def __init__(self, ref: Reference, cfg: GenerateConfig) -> None:
+        self.ref, self.cfg = ref, cfg
+        self.rng = np.random.default_rng(cfg.seed)
+        old = sorted(ref.provinces_old)
+        if cfg.provinces:
+            old = old[: cfg.provinces]
+        self.old_provinces = old
+        self.new_provinces = sorted({ref.province_merger[p] for p in old})
+        # communes sampled per province, before and after the reform
+        by_prov_old: dict[str, list[str]] = {}
+        for commune, district in ref.communes_old.items():
+            by_prov_old.setdefault(ref.districts[district], []).append(commune)
+        by_prov_new: dict[str, list[str]] = {}
+        for commune, prov in ref.communes_new.items():
+            by_prov_new.setdefault(prov, []).append(commune)
+        k = cfg.communes_per_province
+        self.communes_old = {
+            p: sorted(self.rng.choice(sorted(by_prov_old[p]), size=k, replace=False))
+            for p in old
+        }
+        self.communes_new = {
+            p: sorted(self.rng.choice(sorted(by_prov_new[p]), size=k, replace=False))
+            for p in self.new_provinces
+        }
+        self.weight_old = np.array([len(by_prov_old[p]) for p in old], dtype=float)
+        self.weight_new = np.array([len(by_prov_new[p]) for p in self.new_provinces], dtype=float)
+        # province behaviour: base level and monthly improvement per measure
+        n = len(old)
+        r = self.rng
+        self.profile = {
+            "online": r.uniform(0.25, 0.85, n),
+            "full": r.uniform(0.3, 0.8, n),
+            "on_time": r.uniform(0.85, 0.995, n),
+            "fee": r.uniform(0.25, 0.5, n),
+            "pay_online": r.uniform(0.2, 0.8, n),
+            "digitized": r.uniform(0.5, 0.95, n),
+            "e_result": r.uniform(0.5, 0.98, n),
+            "reuse": r.uniform(0.1, 0.6, n),
+            "verified": r.uniform(0.6, 0.99, n),
+            "rated": r.uniform(0.15, 0.45, n),
+            "satisfied": r.uniform(0.8, 0.99, n),
+            "synced": r.uniform(0.93, 0.999, n),
+        }
+        self.trend = r.uniform(0.002, 0.012, n)
+        self.old_index = {p: i for i, p in enumerate(old)}
+
+    # ------------------------------------------------------------------ dossiers
+    def _province_rates(self, month: dt.date, month_no: int) -> tuple[list[str], dict, np.ndarray]:
+        """Provinces active in ``month``, their behaviour and their volume weights."""
+        if month < REFORM_DATE:
+            provs = self.old_provinces
+            idx = np.arange(len(provs))
+            weights = self.weight_old
+        else:
+            provs = self.new_provinces
+            idx = np.array([self.old_index.get(p, 0) for p in provs])
+            weights = self.weight_new
+        rates = {}
+        for key, base in self.profile.items():
+            lift = self.trend[idx] * month_no if key not in ("fee", "rated") else 0.0
+            rates[key] = np.clip(base[idx] + lift, 0.0, 0.999)
+        return provs, rates, weights / weights.sum()
+
+    def dossiers_for_month(self, month: dt.date, month_no: int, snapshot: dt.datetime) -> pa.Table:
+        r = self.rng
+        n = self.cfg.dossiers_per_month
+        provs, rates, weights = self._province_rates(month, month_no)
+        prov_i = r.choice(len(provs), size=n, p=weights)
+        prov = np.array(provs)[prov_i]
+
+        def draw(key: str) -> np.ndarray:
+            return r.random(n) < rates[key][prov_i]
+
+        before = month < REFORM_DATE
+        communes = self.communes_old if before else self.communes_new
+        # who received it: department (unit = province), district (before July), commune
+        kind = r.choice(3, size=n, p=[0.55, 0.15, 0.30] if before else [0.6, 0.0, 0.4])
+        commune_pick = r.integers(0, self.cfg.communes_per_province, size=n)
+        commune_grid = np.array([communes[p] for p in provs])  # provinces x communes
+        commune = commune_grid[prov_i, commune_pick]
+        days_in_month = (_month_after(month) - month).days
+        received = (
+            np.datetime64(month, "s")
+            + r.integers(0, days_in_month * 86400, size=n).astype("timedelta64[s]")
+        )
+        depts = [
+            d["dept_code"]
+            for d in self.ref.departments
+            if dt.date.fromisoformat(d["valid_from"]) <= month
+            and (not d["valid_to"] or dt.date.fromisoformat(d["valid_to"]) >= month)
+            and d["dept_code"] not in ("BDT", "SDTTG", "SNGV", "BQLKCN")
+        ]
+        dept = np.array(depts)[r.integers(0, len(depts), size=n)]
+        agency = np.where(kind == 0, np.char.add(np.char.add(prov, "."), dept), commune)
+        if before:
+            uniq, inverse = np.unique(commune, return_inverse=True)
+            district = np.array([self.ref.communes_old[c] for c in uniq])[inverse]
+            agency = np.where(kind == 1, district, agency)
+        unit = np.where(kind == 0, prov, commune)
+
+        online = draw("online")
+        channel = np.where(online, "online", np.where(r.random(n) < 0.9, "direct", "postal"))
+        online_level = np.where(online, np.where(draw("full"), "full", "partial"), "")
+        due_days = r.choice([1, 3, 5, 7, 10, 15, 20], size=n)
+        due = received + (due_days * 86400).astype("timedelta64[s]")
+        on_time = draw("on_time")
+        factor = np.where(on_time, r.uniform(0.2, 1.0, n), r.uniform(1.02, 2.5, n))
+        finished = received + (due_days * 86400 * factor).astype("int64").astype("timedelta64[s]")
+        outcome = r.random(n)
+        dropped = outcome < 0.015  # withdrawn / rejected / returned
+        done = (finished <= np.datetime64(snapshot, "s")) & ~dropped
+        status = np.where(
+            dropped,
+            np.array(["withdrawn", "rejected", "returned"])[r.integers(0, 3, size=n)],
+            np.where(done, "finished", np.where(r.random(n) < 0.5, "processing", "received")),
+        )
+        finished_at = np.where(done, finished, np.datetime64("NaT"))
+        has_fee = draw("fee")
+        fee = np.where(has_fee, r.integers(2, 100, size=n) * 5000, 0)
+        paid = has_fee & (r.random(n) < 0.96)
+        pay_online = draw("pay_online")
+        payment = np.where(
+            paid,
+            np.where(pay_online, "online", np.where(r.random(n) < 0.6, "cash", "bank_transfer")),
+            "",
+        )
+        rated = done & draw("rated")
+        sat = np.where(
+            draw("satisfied"),
+            np.where(r.random(n) < 0.5, "very_satisfied", "satisfied"),
+            np.where(r.random(n) < 0.7, "neutral", "dissatisfied"),
+        )
+        satisfaction = np.where(rated, sat, "")
+        synced = draw("synced")
+        synced_at = received + r.integers(600, 86400 * 2, size=n).astype("timedelta64[s]")
+        synced_at = np.where(synced, synced_at, np.datetime64("NaT"))
+        business = r.random(n) < 0.1
+        citizen = np.char.add(
+            np.char.zfill(prov.astype(str), 3),
+            np.char.zfill(r.integers(0, 10**9, size=n).astype(str), 9),
+        )
+        tax = np.char.zfill(r.integers(10**9, 10**10 - 1, size=n).astype(str), 10)
+        applicant = np.where(business, tax, citizen)
+        updated = np.where(done, finished, received + np.timedelta64(3600, "s"))
+        ids = np.char.add(f"{month:%Y%m}-", np.char.zfill(np.arange(n).astype(str), 7))
+        ids = np.char.add(np.char.add(prov, "-"), ids)
+
+        def ts(values: np.ndarray) -> pa.Array:
+            return pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s"))
+
+        columns = {
+            "source_system": pa.array(np.full(n, "provincial")),
+            "dossier_id": pa.array(ids),
+            "agency_code": pa.array(agency),
+            "unit_code": pa.array(unit),
+            "procedure_code": pa.array(PROCEDURES[r.integers(0, len(PROCEDURES), size=n)]),
+            "received_at": ts(received),
+            "channel": pa.array(channel),
+            "online_level": pa.array(online_level),
+            "due_at": ts(due),
+            "finished_at": ts(finished_at),
+            "status": pa.array(status),
+            "fee_amount": pa.array(fee.astype("int64")),
+            "payment_channel": pa.array(payment),
+            "is_digitized": pa.array(draw("digitized")),
+            "has_e_result": pa.array(done & draw("e_result")),
+            "reused_data": pa.array(draw("reuse")),
+            "identity_verified": pa.array(draw("verified")),
+            "applicant_id": pa.array(applicant),
+            "satisfaction": pa.array(satisfaction),
+            "synced_national_at": ts(synced_at),
+            "updated_at": ts(updated),
+        }
+        latest = pa.table(columns)
+        # an earlier version ("received", nothing finished yet) of about a fifth of the dossiers
+        earlier_mask = pa.array((r.random(n) < 0.2) & done)
+        earlier = latest.filter(earlier_mask)
+        m = earlier.num_rows
+        earlier = earlier.set_column(
+            earlier.schema.get_field_index("status"), "status", pa.array(np.full(m, "processing"))
+        )
+        for name in ("finished_at",):
+            i = earlier.schema.get_field_index(name)
+            earlier = earlier.set_column(i, name, pa.nulls(m, pa.timestamp("s")))
+        i = earlier.schema.get_field_index("has_e_result")
+        earlier = earlier.set_column(i, "has_e_result", pa.array(np.zeros(m, dtype=bool)))
+        i = earlier.schema.get_field_index("satisfaction")
+        earlier = earlier.set_column(i, "satisfaction", pa.array(np.full(m, "")))
+        received_col = earlier.column("received_at").to_numpy().astype("datetime64[s]")
+        i = earlier.schema.get_field_index("updated_at")
+        earlier = earlier.set_column(i, "updated_at", ts(received_col + np.timedelta64(3600, "s")))
+        return pa.concat_tables([earlier, latest])
+
+    @staticmethod
+    def national_copy(provincial: pa.Table) -> pa.Table:
+        """What the national portal holds: the newest version of every synchronised dossier."""
+        synced = provincial.filter(pa.compute.is_valid(provincial.column("synced_national_at")))
+        # keep the newest version per dossier id (versions are appended oldest first)
+        ids = synced.column("dossier_id").to_numpy(zero_copy_only=False)
+        _, last = np.unique(ids[::-1], return_index=True)
+        keep = np.sort(len(ids) - 1 - last)
+        synced = synced.take(pa.array(keep))
+        i = synced.schema.get_field_index("source_system")
+        return synced.set_column(
+            i, "source_system", pa.array(np.full(synced.num_rows, "national_portal"))
+        )
+
+
+def _write_csv(table: pa.Table, path: Path) -> None:
+    options = pacsv.WriteOptions(include_header=True, quoting_style="needed")
+    pacsv.write_csv(table, path, write_options=options)
+
+
+# ---------------------------------------------------------------------- submissions and tasks
+SUBMITTED_RATES = (
+    "eid_activation_rate",
+    "cccd_health_insurance_rate",
+    "social_cashless_share",
+    "school_fee_cashless_share",
+    "hospital_fee_cashless_share",
+    "essential_services_rate",
+    "procedure_time_cut_rate",
+    "plan_issuance_rate",
+)
+DOCUMENT_TYPES = ("health_insurance_card", "driving_licence", "vehicle_registration", "tax_code")
+SUBMISSION_HEADER = (
+    "unit_code", "period", "as_of", "indicator_code", "dimension", "numerator", "denominator",
+    "value", "target", "rank", "ranked_of",
+)  # fmt: skip
+
+
+def _vn(number: float, decimals: int = 0) -> str:
+    """Format like a Vietnamese spreadsheet: 127.450 and 99,07."""
+    text = f"{number:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def _submission_rows(gen: _Generator, period: str, half_end: dt.date) -> list[list[str]]:
+    r = gen.rng
+    provs = gen.old_provinces if half_end < REFORM_DATE else gen.new_provinces
+    rows: list[list[str]] = []
+    vn_format = r.random() < 0.5
+    for p in provs:
+        for code in SUBMITTED_RATES:
+            if code == "eid_activation_rate" or code == "cccd_health_insurance_rate":
+                pct = round(float(r.uniform(40, 99)), 2)
+                value = _vn(pct, 2) if vn_format else f"{pct:.2f}"
+                rows.append([p, period, "", code, "", "", "", value, "", "", ""])
+                continue
+            den = int(r.integers(100, 150_000))
+            num = int(den * r.uniform(0.05, 1.0))
+            cells = (_vn(num), _vn(den)) if vn_format else (str(num), str(den))
+            rows.append([p, period, "", code, "", *cells, "", "", "", ""])
+        for doc in DOCUMENT_TYPES:
+            count = int(r.integers(1_000, 900_000))
+            rows.append(
+                [p, period, half_end.isoformat(), "vneid_integrated_documents", doc, "", "",
+                 _vn(count) if vn_format else str(count), "", "", ""]
+            )  # fmt: skip
+        count = int(r.integers(50_000, 2_000_000))
+        rows.append([p, period, half_end.isoformat(), "civil_registry_digitized", "", "", "",
+                     _vn(count) if vn_format else str(count), "", "", ""])  # fmt: skip
+    # the published 766 index, with ranks among the provinces of the time
+    scores = np.round(r.uniform(60, 92, len(provs)), 2)
+    order = (-scores).argsort().argsort() + 1
+    for p, score, rank in zip(provs, scores, order, strict=True):
+        rows.append([p, period, "", "index_766_score", "", "", "",
+                     _vn(float(score), 2) if vn_format else f"{score:.2f}", "",
+                     str(rank), str(len(provs))])  # fmt: skip
+    return rows
+
+
+BAD_ROWS = [
+    # unknown unit, numerator above denominator, rate above 100, a future period, no figures
+    ["99", "2024-H1", "", "eid_activation_rate", "", "", "", "88,5", "", "", ""],
+    ["01", "2024-H1", "", "school_fee_cashless_share", "", "433", "432", "", "", "", ""],
+    ["01", "2024-H1", "", "eid_activation_rate", "", "", "", "120", "", "", ""],
+    ["01", "2099-H1", "", "eid_activation_rate", "", "", "", "50", "", "", ""],
+    ["01", "2024-H1", "", "eid_activation_rate", "", "", "", "", "", "", ""],
+    ["01", "2024-H1", "", "no_such_indicator", "", "", "", "12", "", "", ""],
+]
+# Worked examples from the source reports (Bình Định 52 and Bình Phước 70, 2023-H1)
+HISTORIC_ROWS = [
+    ["52", "2023-H1", "", "social_cashless_share", "", "142", "127.450", "0,11", "", "", ""],
+    ["70", "2023-H1", "", "school_fee_cashless_share", "", "428", "432", "99,07%", "", "", ""],
+    ["70", "2023-H1", "", "procedure_time_cut_rate", "", "8.502", "27.843,5", "30,54", "", "", ""],
+    ["70", "2023-H1", "", "eid_activation_rate", "", "", "", "89,8", "", "", ""],
+]
+
+
+def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> list[Path]:
+    from openpyxl import Workbook
+
+    out.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    halves = sorted({(m.year, 1 if m.month <= 6 else 2) for m in months})
+    for i, (year, half) in enumerate(halves):
+        period = f"{year}-H{half}"
+        end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
+        rows = _submission_rows(gen, period, end)
+        if i == 0:
+            rows += BAD_ROWS
+        if i % 2 == 1:  # every other half-year arrives as XLSX
+            path = out / f"submissions_{period}.xlsx"
+            wb = Workbook()
+            ws = wb.active
+            ws.title = "BaoCao"
+            ws.append(list(SUBMISSION_HEADER))
+            for row in rows:
+                ws.append(row)
+            wb.save(path)
+        else:
+            path = out / f"submissions_{period}.csv"
+            encoding = "utf-8-sig" if i % 4 == 0 else "utf-8"
+            with path.open("w", encoding=encoding, newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(SUBMISSION_HEADER)
+                writer.writerows(rows)
+        written.append(path)
+    historic = out / "submissions_2023-H1_historic.csv"
+    with historic.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(SUBMISSION_HEADER)
+        writer.writerows(HISTORIC_ROWS)
+    written.append(historic)
+    return written
+
+
+TASK_TITLES = (
+    "Làm sạch dữ liệu dân cư",
+    "Tích hợp dịch vụ công trực tuyến với Cổng DVC quốc gia",
+    "Số hóa hồ sơ, kết quả giải quyết TTHC",
+    "Kích hoạt tài khoản định danh điện tử VNeID",
+    "Chi trả an sinh xã hội không dùng tiền mặt",
+    "Khám chữa bệnh bằng căn cước công dân",
+    "Thu phí học đường không dùng tiền mặt",
+    "Triển khai chữ ký số cho cán bộ",
+)
+
+
+def _write_tasks(gen: _Generator, months: list[dt.date], out: Path) -> Path:
+    r = gen.rng
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "tasks_register.csv"
+    header = ["unit_code", "year", "task_id", "title", "origin", "deadline", "status", "updated_at"]
+    years = sorted({m.year for m in months})
+    last = months[-1]
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for year in years:
+            provs = gen.old_provinces if year < REFORM_DATE.year else gen.new_provinces
+            for p in provs:
+                for t in range(int(r.integers(30, 50))):
+                    status = r.choice(["done", "in_progress", "not_started"], p=[0.5, 0.35, 0.15])
+                    recurring = r.random() < 0.2
+                    deadline = "" if recurring else dt.date(year, int(r.integers(3, 13)), 28)
+                    writer.writerow([
+                        p, year, f"NV{year}-{t + 1:03d}",
+                        f"{TASK_TITLES[t % len(TASK_TITLES)]} (đợt {t // len(TASK_TITLES) + 1})",
+                        "central" if r.random() < 0.6 else "provincial",
+                        deadline, status,
+                        f"{min(dt.date(year, 12, 31), last):%Y-%m-%d} 17:00:00",
+                    ])  # fmt: skip
+    return path
+
+
+def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, object]:
+    """Write dossiers, submissions and tasks under ``out/<feed>/``; return a summary."""
+    ref = load_reference(seeds_dir)
+    gen = _Generator(ref, cfg)
+    months = _months(cfg.start_month, cfg.months)
+    snapshot = dt.datetime.combine(_month_after(months[-1]), dt.time()) + dt.timedelta(days=5)
+    dossier_dir = out / "dossiers"
+    dossier_dir.mkdir(parents=True, exist_ok=True)
+    rows = 0
+    for no, month in enumerate(months):
+        table = gen.dossiers_for_month(month, no, snapshot)
+        portal = gen.national_copy(table)
+        tag = f"{month:%Y-%m}"
+        if no >= len(months) - cfg.csv_months:
+            _write_csv(table, dossier_dir / f"dossiers_provincial_{tag}.csv")
+        else:
+            pq.write_table(table, dossier_dir / f"dossiers_provincial_{tag}.parquet")
+        pq.write_table(portal, dossier_dir / f"dossiers_national_portal_{tag}.parquet")
+        rows += table.num_rows + portal.num_rows
+    submissions = _write_submissions(gen, months, out / "submissions")
+    tasks = _write_tasks(gen, months, out / "tasks")
+    summary = {
+        "config": asdict(cfg),
+        "dossier_rows": rows,
+        "months": [f"{m:%Y-%m}" for m in (months[0], months[-1])],
+        "provinces_before": len(gen.old_provinces),
+        "provinces_after": len(gen.new_provinces),
+        "submission_files": len(submissions),
+        "task_file": tasks.name,
+    }
+    (out / "generated.json").write_text(json.dumps(summary, indent=2))
+    return summary

@@ -1,0 +1,774 @@
+"""Load feed files into the raw layer, idempotently, quarantining what is bad.
+
+* A file is identified by the SHA-256 of its bytes: loading the same bytes again changes nothing.
+* Dossier files (CSV, Parquet) are read and checked by DuckDB itself, in SQL: no Python per row.
+* Submission and task files (CSV in UTF-8 with or without BOM, XLSX) are small and typed by
+  people: they are parsed in Python with the rules of ``de06.numbers``.
+* Every row read ends up accepted, superseded (kept, but a newer version wins) or quarantined
+  (kept in ``raw.quarantine`` with file, row, column, value and a reason in English and
+  Vietnamese). A file bad as a whole is quarantined whole and the rest still loads.
+* ``applicant_id`` is replaced by an HMAC-SHA256 pseudonym on the way in.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from de06.numbers import NumberFormatError, ParsedNumber, parse_number
+from de06.periods import parse_period
+from de06.reference import Reference, load_reference
+from de06.settings import Settings
+from de06.warehouse import connect
+
+DOSSIER_COLUMNS: dict[str, str] = {
+    "source_system": "varchar",
+    "dossier_id": "varchar",
+    "agency_code": "varchar",
+    "unit_code": "varchar",
+    "procedure_code": "varchar",
+    "received_at": "timestamp",
+    "channel": "varchar",
+    "online_level": "varchar",
+    "due_at": "timestamp",
+    "finished_at": "timestamp",
+    "status": "varchar",
+    "fee_amount": "bigint",
+    "payment_channel": "varchar",
+    "is_digitized": "boolean",
+    "has_e_result": "boolean",
+    "reused_data": "boolean",
+    "identity_verified": "boolean",
+    "applicant_id": "varchar",
+    "satisfaction": "varchar",
+    "synced_national_at": "timestamp",
+    "updated_at": "timestamp",
+}
+DOSSIER_REQUIRED = (
+    "source_system", "dossier_id", "agency_code", "unit_code", "received_at", "channel",
+    "due_at", "status", "updated_at",
+)  # fmt: skip
+DOSSIER_ENUMS = {
+    "source_system": ("provincial", "national_portal"),
+    "channel": ("online", "direct", "postal"),
+    "online_level": ("full", "partial"),
+    "status": ("received", "processing", "finished", "returned", "withdrawn", "rejected"),
+    "payment_channel": ("online", "cash", "bank_transfer"),
+    "satisfaction": ("very_satisfied", "satisfied", "neutral", "dissatisfied"),
+}
+SUBMISSION_COLUMNS = (
+    "unit_code", "period", "as_of", "indicator_code", "dimension", "numerator", "denominator",
+    "value", "target", "rank", "ranked_of",
+)  # fmt: skip
+TASK_COLUMNS = (
+    "unit_code", "year", "task_id", "title", "origin", "deadline", "status", "updated_at",
+)  # fmt: skip
+FEED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dossiers": tuple(DOSSIER_COLUMNS),
+    "submissions": SUBMISSION_COLUMNS,
+    "tasks": TASK_COLUMNS,
+}
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+
+REASONS_VI = {
+    "missing_value": "Thiếu giá trị bắt buộc",
+    "bad_type": "Sai kiểu dữ liệu",
+    "bad_value": "Giá trị không hợp lệ",
+    "duplicate_row": "Dòng trùng lặp trong tệp",
+    "unknown_unit": "Mã đơn vị không tồn tại",
+    "unit_not_valid_in_period": "Đơn vị không tồn tại trong kỳ báo cáo",
+    "unknown_indicator": "Mã chỉ tiêu không có trong danh mục",
+    "bad_period": "Kỳ báo cáo không hợp lệ",
+    "future_period": "Kỳ báo cáo ở tương lai",
+    "bad_number": "Không đọc được số",
+    "negative": "Số âm",
+    "numerator_above_denominator": "Tử số lớn hơn mẫu số",
+    "rate_above_100": "Tỷ lệ lớn hơn 100%",
+    "no_figures": "Thiếu số liệu (cần tử số và mẫu số, hoặc giá trị)",
+    "counts_incomplete": "Chỉ có một trong tử số và mẫu số",
+    "value_conflict": "Giá trị không khớp với tử số / mẫu số",
+    "rank_above_ranked_of": "Thứ hạng lớn hơn số đơn vị được xếp hạng",
+    "unreadable_file": "Không đọc được tệp",
+    "missing_columns": "Tệp thiếu cột bắt buộc",
+    "duplicate_columns": "Tệp có cột trùng tên",
+    "empty_file": "Tệp không có dữ liệu",
+    "unknown_feed": "Không nhận ra loại dữ liệu của tệp",
+}
+
+
+class IngestError(Exception):
+    """A file that cannot be loaded as a whole (it is quarantined, the rest still loads)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Problem:
+    row_number: int | None
+    column: str | None
+    value: str | None
+    code: str
+    message: str
+
+
+@dataclass
+class FileReport:
+    path: Path
+    feed: str | None
+    status: str  # loaded | already_loaded | rejected
+    rows_read: int = 0
+    accepted: int = 0
+    superseded: int = 0
+    quarantined: int = 0
+    extra_columns: list[str] = field(default_factory=list)
+    message: str = ""
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def line(self) -> str:
+        name = self.path.name
+        if self.status == "already_loaded":
+            return f"{name}: already loaded (same content), nothing changed"
+        if self.status == "rejected":
+            return f"{name}: REJECTED — {self.message}"
+        text = (
+            f"{name} [{self.feed}]: {self.rows_read} read, {self.accepted} accepted, "
+            f"{self.superseded} superseded, {self.quarantined} quarantined"
+        )
+        if self.reasons:
+            text += " (" + ", ".join(f"{k}: {v}" for k, v in sorted(self.reasons.items())) + ")"
+        if self.extra_columns:
+            text += f"; extra columns kept: {', '.join(self.extra_columns)}"
+        return text
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The outer and inner HMAC-SHA256 pads, so that DuckDB can compute the HMAC in SQL."""
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return bytes(b ^ 0x5C for b in key), bytes(b ^ 0x36 for b in key)
+
+
+def iter_feed_files(paths: Iterable[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in SUFFIXES:
+                    yield child
+        else:
+            yield path
+
+
+# ----------------------------------------------------------------------------- reading
+def _read_header_csv(text: str) -> list[str]:
+    first = text.splitlines()[0] if text else ""
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    return next(csv.reader([first], delimiter=delimiter)) if first else []
+
+
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise IngestError(
+            "unreadable_file",
+            f"not UTF-8 text (byte {exc.start}): save the file as CSV UTF-8",
+        ) from exc
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of a small CSV or XLSX file; cells as str, or numbers from XLSX."""
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind == "csv":
+        text = _decode(path.read_bytes())
+        if not text.strip():
+            raise IngestError("empty_file", "the file is empty")
+        header = _read_header_csv(text)
+        delimiter = ";" if header and ";" in text.splitlines()[0] and len(header) > 1 else ","
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+        rows = list(reader)
+        return [nfc(h).strip().lower() for h in rows[0]], rows[1:]
+    if kind == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for broken files
+            raise IngestError("unreadable_file", f"not a readable XLSX workbook: {exc}") from exc
+        ws = wb.worksheets[0]
+        rows = []
+        for cells in ws.iter_rows():
+            row: list[Any] = []
+            for cell in cells:
+                value = cell.value
+                fmt = getattr(cell, "number_format", "") or ""
+                if isinstance(value, int | float) and not isinstance(value, bool) and "%" in fmt:
+                    value = ("pct", float(value) * 100)
+                row.append(value)
+            rows.append(row)
+        wb.close()
+        if not rows:
+            raise IngestError("empty_file", "the workbook's first sheet is empty")
+        header = [nfc(str(h or "")).strip().lower() for h in rows[0]]
+        return header, rows[1:]
+    raise IngestError("unreadable_file", f"unsupported file type '{path.suffix}'")
+
+
+def detect_feed(path: Path) -> str:
+    """Which feed a file belongs to: by its landing folder, else by its header."""
+    for part in reversed(path.parent.parts):
+        if part in FEED_COLUMNS:
+            return part
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind == "parquet":
+        con = duckdb.connect()
+        try:
+            cols = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+        except duckdb.Error as exc:
+            raise IngestError("unreadable_file", f"not a readable Parquet file: {exc}") from exc
+        finally:
+            con.close()
+    else:
+        cols = _read_table(path)[0] if kind == "xlsx" else _read_header_csv(
+            _decode(path.read_bytes()[:65536] if path.stat().st_size else b"")
+        )
+        cols = [nfc(c).strip().lower() for c in cols]
+    for feed, key in (("dossiers", "dossier_id"), ("submissions", "indicator_code"),
+                      ("tasks", "task_id")):  # fmt: skip
+        if key in cols:
+            return feed
+    raise IngestError("unknown_feed", "cannot tell which feed this is (no dossier_id, indicator_code or task_id column)")
+
+
+def _check_columns(feed: str, header: list[str]) -> list[str]:
+    """Return the extra columns; raise for missing or duplicated ones."""
+    dupes = sorted(c for c, n in Counter(header).items() if n > 1)
+    if dupes:
+        raise IngestError("duplicate_columns", f"duplicated column(s): {', '.join(dupes)}")
+    missing = [c for c in FEED_COLUMNS[feed] if c not in header]
+    if missing:
+        raise IngestError("missing_columns", f"missing column(s): {', '.join(missing)}")
+    return [c for c in header if c not in FEED_COLUMNS[feed] and c]
+
+
+# ----------------------------------------------------------------------------- the loader
+class Loader:
+    """Loads files into the raw layer over one write connection."""
+
+    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.settings = settings
+        self.con = con or connect(settings.warehouse_db)
+        self.ref: Reference = load_reference(settings.seeds_dir)
+        self.today = dt.date.today()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # -- bookkeeping ----------------------------------------------------------------------
+    def _already_loaded(self, digest: str) -> bool:
+        row = self.con.execute(
+            "select 1 from raw.load_files where content_hash = ? and status = 'loaded'", [digest]
+        ).fetchone()
+        return row is not None
+
+    def _new_load_id(self) -> int:
+        return int(self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0])  # type: ignore[index]
+
+    def _quarantine(self, load_id: int, feed: str | None, path: Path, problems: list[Problem]) -> None:
+        if not problems:
+            return
+        self.con.executemany(
+            "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (load_id, feed, path.name, p.row_number, p.column, p.value, p.code, p.message,
+                 REASONS_VI.get(p.code, p.code))
+                for p in problems
+            ],
+        )  # fmt: skip
+
+    def _record(self, load_id: int, digest: str, kind: str, report: FileReport) -> None:
+        self.con.execute(
+            "insert into raw.load_files values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                load_id, report.feed or "unknown", report.path.name, str(report.path), digest, kind,
+                report.status, report.rows_read, report.accepted, report.superseded,
+                report.quarantined, report.extra_columns, report.message,
+            ],
+        )  # fmt: skip
+
+    def _write_rejection_file(self, path: Path, load_id: int, problems: list[Problem]) -> None:
+        """Copy a rejected file, or list the rejected rows, in the quarantine folder."""
+        folder = self.settings.quarantine_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        if problems and problems[0].row_number is None:
+            shutil.copy2(path, folder / f"{load_id:06d}_{path.name}")
+        listing = folder / f"{load_id:06d}_{path.stem}.rejected.csv"
+        with listing.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["file", "row", "column", "value", "reason", "ly_do"])
+            for p in problems:
+                writer.writerow([path.name, p.row_number or "", p.column or "",
+                                 spreadsheet_safe(p.value or ""), p.message,
+                                 REASONS_VI.get(p.code, p.code)])  # fmt: skip
+
+    # -- entry point ----------------------------------------------------------------------
+    def load(self, path: Path) -> FileReport:
+        path = path.resolve()
+        kind = SUFFIXES.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
+        digest = _hash(path)
+        report = FileReport(path=path, feed=None, status="loaded")
+        if self._already_loaded(digest):
+            report.status = "already_loaded"
+            return report
+        load_id = self._new_load_id()
+        self.con.execute("begin transaction")
+        try:
+            report.feed = detect_feed(path)
+            if kind == "parquet" or (kind == "csv" and report.feed == "dossiers"):
+                if report.feed != "dossiers":
+                    raise IngestError("unknown_feed", "only the dossier feed is accepted as Parquet")
+                problems = self._load_dossiers(path, kind, load_id, report)
+            elif report.feed == "submissions":
+                problems = self._load_submissions(path, load_id, report)
+            elif report.feed == "tasks":
+                problems = self._load_tasks(path, load_id, report)
+            else:
+                raise IngestError("unknown_feed", f"{report.feed} files must be CSV or Parquet")
+        except IngestError as exc:
+            self.con.execute("rollback")
+            self.con.execute("begin transaction")
+            report.status, report.message = "rejected", str(exc)
+            problems = [Problem(None, None, None, exc.code, str(exc))]
+            report.reasons[exc.code] += 1
+        report.quarantined = report.rows_read - report.accepted - report.superseded
+        if report.status == "rejected":
+            report.quarantined = report.rows_read
+        self._quarantine(load_id, report.feed, path, problems)
+        self._record(load_id, digest, kind, report)
+        self.con.execute("commit")
+        if problems:
+            self._write_rejection_file(path, load_id, problems)
+        return report
+
+    # -- dossiers: all in SQL -------------------------------------------------------------
+    def _load_dossiers(self, path: Path, kind: str, load_id: int, report: FileReport) -> list[Problem]:
+        con = self.con
+        try:
+            if kind == "parquet":
+                con.execute(
+                    "create or replace temp table incoming as "
+                    "select * from read_parquet(?, file_row_number = true)",
+                    [str(path)],
+                )
+                con.execute("alter table incoming rename column file_row_number to _row_number")
+                con.execute("update incoming set _row_number = _row_number + 1")
+            else:
+                con.execute(
+                    "create or replace temp table incoming as select *, 0::bigint as _row_number "
+                    "from read_csv(?, all_varchar = true, header = true, "
+                    "normalize_names = false, encoding = 'utf-8')",
+                    [str(path)],
+                )
+                # insertion order is kept: rowid + 2 is the line number (line 1 is the header)
+                con.execute("update incoming set _row_number = rowid + 1")
+        except duckdb.Error as exc:
+            raise IngestError("unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}") from exc
+        described = con.execute("describe incoming").fetchall()
+        actual = {nfc(r[0]).strip().lower(): (r[0], r[1]) for r in described if r[0] != "_row_number"}
+        extras = _check_columns("dossiers", list(actual))
+        report.extra_columns = extras
+        report.rows_read = int(con.execute("select count(*) from incoming").fetchone()[0])  # type: ignore[index]
+        if report.rows_read == 0:
+            raise IngestError("empty_file", "the file has a header but no rows")
+
+        def text(col: str) -> str:
+            name, typ = actual[col]
+            ident = f'"{name}"'
+            return f"nullif(trim({ident}), '')" if typ == "VARCHAR" else f"{ident}::varchar"
+
+        def typed(col: str) -> str:
+            name, typ = actual[col]
+            target = DOSSIER_COLUMNS[col]
+            if typ == "VARCHAR":
+                return f"try_cast({text(col)} as {target})"
+            return f'try_cast("{name}" as {target})'
+
+        checks: list[str] = []
+        for col, target in DOSSIER_COLUMNS.items():
+            if col in DOSSIER_REQUIRED:
+                checks.append(
+                    f"select _row_number, '{col}', null, 'missing_value', "
+                    f"'{col} is required' from incoming where {text(col)} is null"
+                )
+            if target != "varchar":
+                checks.append(
+                    f"select _row_number, '{col}', {text(col)}, 'bad_type', "
+                    f"'{col} is not a valid {target}' from incoming "
+                    f"where {text(col)} is not null and {typed(col)} is null"
+                )
+            if col in DOSSIER_ENUMS:
+                allowed = ", ".join(f"'{v}'" for v in DOSSIER_ENUMS[col])
+                checks.append(
+                    f"select _row_number, '{col}', {text(col)}, 'bad_value', "
+                    f"'{col} must be one of: {', '.join(DOSSIER_ENUMS[col])}' from incoming "
+                    f"where lower({text(col)}) not in ({allowed})"
+                )
+        checks.append(
+            f"select _row_number, 'fee_amount', {text('fee_amount')}, 'negative', "
+            f"'fee_amount must not be negative' from incoming where {typed('fee_amount')} < 0"
+        )
+        key = f"{text('source_system')}, {text('dossier_id')}, {typed('updated_at')}"
+        checks.append(
+            "select _row_number, 'dossier_id', dossier_id_text, 'duplicate_row', "
+            "'the same dossier version (source, id, updated_at) appears earlier in the file' "
+            f"from (select _row_number, {text('dossier_id')} as dossier_id_text, "
+            f"row_number() over (partition by {key} order by _row_number) as k from incoming) "
+            "where k > 1 and dossier_id_text is not null"
+        )
+        con.execute(
+            "create or replace temp table problems as "
+            + " union all ".join(f"({c})" for c in checks)
+        )
+        problems = [
+            Problem(r[0], r[1], r[2], r[3], r[4])
+            for r in con.execute(
+                "select * from problems order by 1, 2"
+            ).fetchall()
+        ]
+        outer, inner = hmac_pads(self.settings.pseudonym_key())
+        select_cols = []
+        for col in DOSSIER_COLUMNS:
+            if col == "applicant_id":
+                select_cols.append(
+                    f"case when {text(col)} is null then null else "
+                    f"sha256($outer || unhex(sha256($inner || encode({text(col)})))) end"
+                )
+            elif col in DOSSIER_ENUMS:
+                select_cols.append(f"lower({text(col)})")
+            elif DOSSIER_COLUMNS[col] == "varchar":
+                select_cols.append(text(col))
+            else:
+                select_cols.append(typed(col))
+        extra_sql = (
+            "json_object(" + ", ".join(f"'{c}', {text(c)}" for c in extras) + ")"
+            if extras
+            else "null::json"
+        )
+        con.execute(
+            f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
+            f"$load_id, _row_number from incoming "
+            "where _row_number not in (select _row_number from problems)",
+            {"outer": outer, "inner": inner, "load_id": load_id},
+        )
+        # rows of this file that are not the newest version of their dossier are superseded
+        superseded = con.execute(
+            """
+            with mine as (select source_system, dossier_id, updated_at, _row_number
+                          from raw.dossiers where _load_id = $load_id),
+                 newest as (select d.source_system, d.dossier_id, max(d.updated_at) as updated_at
+                            from raw.dossiers d semi join mine m
+                              on d.source_system = m.source_system and d.dossier_id = m.dossier_id
+                            group by all)
+            select count(*) from mine join newest using (source_system, dossier_id)
+            where mine.updated_at < newest.updated_at
+            """,
+            {"load_id": load_id},
+        ).fetchone()[0]  # type: ignore[index]
+        inserted = con.execute(
+            "select count(*) from raw.dossiers where _load_id = ?", [load_id]
+        ).fetchone()[0]  # type: ignore[index]
+        report.superseded = int(superseded)
+        report.accepted = int(inserted) - report.superseded
+        report.reasons.update(Counter(p.code for p in problems))
+        con.execute("drop table incoming; drop table problems")
+        return problems
+
+    # -- submissions: Python, cell by cell -------------------------------------------------
+    def _load_submissions(self, path: Path, load_id: int, report: FileReport) -> list[Problem]:
+        header, rows = _read_table(path)
+        report.extra_columns = _check_columns("submissions", header)
+        rows = [r for r in rows if any(c not in (None, "") for c in r)]
+        report.rows_read = len(rows)
+        if not rows:
+            raise IngestError("empty_file", "the file has a header but no rows")
+        index = {name: i for i, name in enumerate(header)}
+        problems: list[Problem] = []
+        good: list[tuple[int, dict[str, Any]]] = []
+        for offset, cells in enumerate(rows):
+            row_number = offset + 2
+            record, row_problems = self._check_submission(index, cells, row_number)
+            if row_problems:
+                problems.extend(row_problems)
+            else:
+                record["extra"] = {c: _cell_text(cells, index[c]) for c in report.extra_columns} or None
+                good.append((row_number, record))
+        # the same unit/period/indicator/dimension twice in one file: identical → duplicate,
+        # different → both quarantined (which one is right cannot be known)
+        seen: dict[tuple, list[tuple[int, dict[str, Any]]]] = {}
+        for row_number, record in good:
+            key = (record["unit_code"], record["period"], record["indicator_code"], record["dimension"])
+            seen.setdefault(key, []).append((row_number, record))
+        keep: list[tuple[int, dict[str, Any]]] = []
+        for entries in seen.values():
+            figures = {tuple((k, v) for k, v in r.items() if k != "extra") for _, r in entries}
+            if len(entries) == 1 or len(figures) == 1:
+                keep.append(entries[0])
+                for row_number, _ in entries[1:]:
+                    problems.append(Problem(row_number, None, None, "duplicate_row",
+                                            f"duplicate of row {entries[0][0]}"))  # fmt: skip
+            else:
+                for row_number, _ in entries:
+                    problems.append(Problem(
+                        row_number, None, None, "duplicate_row",
+                        "conflicting rows for the same unit, period, indicator and dimension "
+                        f"(rows {', '.join(str(n) for n, _ in entries)})",
+                    ))  # fmt: skip
+        self.con.executemany(
+            "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (r["unit_code"], r["period"], r["as_of"], r["indicator_code"], r["dimension"],
+                 r["numerator"], r["denominator"], r["value"], r["target"], r["rank"],
+                 r["ranked_of"], json.dumps(r["extra"], ensure_ascii=False) if r["extra"] else None,
+                 load_id, n)
+                for n, r in sorted(keep, key=lambda x: x[0])
+            ],
+        )  # fmt: skip
+        report.accepted = len(keep)
+        report.reasons.update(Counter(p.code for p in problems))
+        return problems
+
+    def _check_submission(
+        self, index: dict[str, int], cells: list[Any], row_number: int
+    ) -> tuple[dict[str, Any], list[Problem]]:
+        problems: list[Problem] = []
+
+        def bad(column: str | None, value: Any, code: str, message: str) -> None:
+            problems.append(Problem(row_number, column, None if value is None else str(value), code, message))
+
+        text = {c: _cell_text(cells, index[c]) for c in ("unit_code", "period", "as_of",
+                                                         "indicator_code", "dimension")}  # fmt: skip
+        unit, indicator = text["unit_code"], text["indicator_code"].lower()
+        period = None
+        if not unit:
+            bad("unit_code", unit, "missing_value", "unit_code is required")
+        if not text["period"]:
+            bad("period", "", "missing_value", "period is required")
+        else:
+            try:
+                period = parse_period(text["period"])
+            except ValueError as exc:
+                bad("period", text["period"], "bad_period", str(exc))
+        if period and period.start > self.today:
+            bad("period", text["period"], "future_period", f"period {period.code} lies in the future")
+        if unit:
+            validities = self.ref.validities(unit)
+            if not validities:
+                bad("unit_code", unit, "unknown_unit", f"unknown unit code '{unit}'")
+            elif period and not any(v.overlaps(period.start, period.end) for v in validities):
+                bad("unit_code", unit, "unit_not_valid_in_period",
+                    f"unit '{unit}' did not exist in {period.code}")  # fmt: skip
+        spec = self.ref.indicators.get(indicator)
+        if not indicator:
+            bad("indicator_code", "", "missing_value", "indicator_code is required")
+        elif spec is None:
+            bad("indicator_code", indicator, "unknown_indicator", f"unknown indicator code '{indicator}'")
+        as_of = None
+        if text["as_of"]:
+            as_of = _parse_date(text["as_of"])
+            if as_of is None:
+                bad("as_of", text["as_of"], "bad_type", "as_of must be a date (YYYY-MM-DD or DD/MM/YYYY)")
+            elif as_of > self.today:
+                bad("as_of", text["as_of"], "future_period", "as_of lies in the future")
+        numbers: dict[str, ParsedNumber | None] = {}
+        for col in ("numerator", "denominator", "value", "target", "rank", "ranked_of"):
+            try:
+                numbers[col] = _cell_number(cells, index[col])
+            except NumberFormatError as exc:
+                numbers[col] = None
+                bad(col, _cell_text(cells, index[col]), "bad_number", str(exc))
+                continue
+            parsed = numbers[col]
+            if parsed is not None and parsed.value < 0:
+                bad(col, _cell_text(cells, index[col]), "negative", f"{col} must not be negative")
+            if parsed is not None and parsed.percent_sign and col not in ("value", "target"):
+                bad(col, _cell_text(cells, index[col]), "bad_number", f"{col} is a count: no % sign")
+        num, den, val = numbers["numerator"], numbers["denominator"], numbers["value"]
+        is_rate = spec is not None and spec["unit"] == "rate"
+        if (num is None) != (den is None):
+            bad("numerator" if num is None else "denominator", None, "counts_incomplete",
+                "give both numerator and denominator, or neither")  # fmt: skip
+        if num is None and den is None and val is None and not any(p.code == "bad_number" for p in problems):
+            bad("value", None, "no_figures", "the row needs numerator and denominator, or value")
+        if is_rate and num and den and num.value > den.value:
+            bad("numerator", _cell_text(cells, index["numerator"]), "numerator_above_denominator",
+                f"numerator {num.value:g} is above denominator {den.value:g}")  # fmt: skip
+        if spec is not None and spec["unit"] in ("rate", "points") and val and val.value > 100:
+            bad("value", _cell_text(cells, index["value"]), "rate_above_100", f"value {val.value:g} is above 100")
+        if is_rate and num and den and val and den.value > 0:
+            computed = 100 * num.value / den.value
+            # "beyond rounding": one unit of the last decimal typed (30,54 for 30,535 passes)
+            tolerance = 10 ** (-val.decimals) + 1e-9
+            if abs(computed - val.value) > tolerance:
+                bad("value", _cell_text(cells, index["value"]), "value_conflict",
+                    f"value {val.value:g} disagrees with {num.value:g} / {den.value:g} = {computed:.4f}%")  # fmt: skip
+        rank, ranked_of = numbers["rank"], numbers["ranked_of"]
+        if rank and ranked_of and rank.value > ranked_of.value:
+            bad("rank", _cell_text(cells, index["rank"]), "rank_above_ranked_of", "rank is above the number of units ranked")
+        record = {
+            "unit_code": unit,
+            "period": period.code if period else None,
+            "as_of": as_of,
+            "indicator_code": indicator,
+            "dimension": text["dimension"] or None,
+            **{k: (v.value if v else None) for k, v in numbers.items()},
+        }
+        return record, problems
+
+    # -- tasks -----------------------------------------------------------------------------
+    def _load_tasks(self, path: Path, load_id: int, report: FileReport) -> list[Problem]:
+        header, rows = _read_table(path)
+        report.extra_columns = _check_columns("tasks", header)
+        rows = [r for r in rows if any(c not in (None, "") for c in r)]
+        report.rows_read = len(rows)
+        if not rows:
+            raise IngestError("empty_file", "the file has a header but no rows")
+        index = {name: i for i, name in enumerate(header)}
+        problems: list[Problem] = []
+        good = []
+        for offset, cells in enumerate(rows):
+            n = offset + 2
+            t = {c: _cell_text(cells, index[c]) for c in TASK_COLUMNS}
+            row_problems = []
+            for col in ("unit_code", "year", "task_id", "status", "updated_at"):
+                if not t[col]:
+                    row_problems.append(Problem(n, col, "", "missing_value", f"{col} is required"))
+            if t["unit_code"] and not self.ref.validities(t["unit_code"]):
+                row_problems.append(Problem(n, "unit_code", t["unit_code"], "unknown_unit", f"unknown unit code '{t['unit_code']}'"))
+            if t["status"] and t["status"] not in ("done", "in_progress", "not_started"):
+                row_problems.append(Problem(n, "status", t["status"], "bad_value", "status must be done, in_progress or not_started"))
+            if t["origin"] and t["origin"] not in ("central", "provincial"):
+                row_problems.append(Problem(n, "origin", t["origin"], "bad_value", "origin must be central or provincial"))
+            year = int(t["year"]) if t["year"].isdigit() else None
+            if t["year"] and year is None:
+                row_problems.append(Problem(n, "year", t["year"], "bad_type", "year must be a whole number"))
+            deadline = _parse_date(t["deadline"]) if t["deadline"] else None
+            if t["deadline"] and deadline is None:
+                row_problems.append(Problem(n, "deadline", t["deadline"], "bad_type", "deadline must be a date"))
+            updated = _parse_timestamp(t["updated_at"]) if t["updated_at"] else None
+            if t["updated_at"] and updated is None:
+                row_problems.append(Problem(n, "updated_at", t["updated_at"], "bad_type", "updated_at must be a timestamp"))
+            if row_problems:
+                problems.extend(row_problems)
+                continue
+            extra = {c: _cell_text(cells, index[c]) for c in report.extra_columns}
+            good.append((t["unit_code"], year, t["task_id"], t["title"], t["origin"] or None, deadline,
+                         t["status"], updated, json.dumps(extra, ensure_ascii=False) if extra else None,
+                         load_id, n))  # fmt: skip
+        self.con.executemany("insert into raw.tasks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", good)
+        superseded = self.con.execute(
+            """
+            select count(*) from raw.tasks t
+            where t._load_id = $load_id and exists (
+                select 1 from raw.tasks o
+                where o.unit_code = t.unit_code and o.year = t.year and o.task_id = t.task_id
+                  and (o.updated_at > t.updated_at
+                       or (o.updated_at = t.updated_at and (o._load_id, o._row_number) > (t._load_id, t._row_number))))
+            """,
+            {"load_id": load_id},
+        ).fetchone()[0]  # type: ignore[index]
+        report.superseded = int(superseded)
+        report.accepted = len(good) - report.superseded
+        report.reasons.update(Counter(p.code for p in problems))
+        return problems
+
+
+def _cell_text(cells: list[Any], i: int) -> str:
+    value = cells[i] if i < len(cells) else None
+    if value is None:
+        return ""
+    if isinstance(value, tuple):  # percent-formatted XLSX number
+        value = value[1]
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return nfc(str(value)).strip()
+
+
+def _cell_number(cells: list[Any], i: int) -> ParsedNumber | None:
+    value = cells[i] if i < len(cells) else None
+    if isinstance(value, tuple):
+        number = round(float(value[1]), 10)
+        return ParsedNumber(number, _decimals(number), True)
+    if isinstance(value, bool):
+        raise NumberFormatError(f"'{value}' is not a number")
+    if isinstance(value, int | float):
+        return ParsedNumber(float(value), _decimals(float(value)))
+    return parse_number("" if value is None else str(value))
+
+
+def _decimals(number: float) -> int:
+    text = repr(number)
+    return 0 if "e" in text or text.endswith(".0") else len(text.split(".")[1])
+
+
+def _parse_date(text: str) -> dt.date | None:
+    text = text.strip()[:10]
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _parse_timestamp(text: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        day = _parse_date(text)
+        return dt.datetime.combine(day, dt.time()) if day else None
+
+
+def spreadsheet_safe(text: str) -> str:
+    """Neutralise formula injection when a value is written back into a spreadsheet or CSV."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def ingest(settings: Settings, paths: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None) -> list[FileReport]:
+    """Load every feed file under ``paths``; returns one report per file."""
+    settings.ensure_dirs()
+    loader = Loader(settings, con)
+    try:
+        return [loader.load(p) for p in iter_feed_files(paths)]
+    finally:
+        if con is None:
+            loader.close()

@@ -1,0 +1,129 @@
+"""Reference data read from the project's seeds (administrative units, agencies, catalogue).
+
+Used by the generator and by ingest validation; dbt reads the same files as seeds, so Python and
+SQL agree on what a unit or an indicator is.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+REFORM_DATE = dt.date(2025, 7, 1)  # two-level local government, 63 -> 34 provinces
+DEPT_REFORM_DATE = dt.date(2025, 3, 1)  # provincial departments merged
+HISTORY_START = dt.date(2020, 1, 1)  # the 1 March 2025 unit list is taken as valid from here
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+@dataclass(frozen=True)
+class Validity:
+    code: str
+    level: str
+    valid_from: dt.date
+    valid_to: dt.date | None  # inclusive; None = still valid
+
+    def overlaps(self, start: dt.date, end: dt.date) -> bool:
+        return self.valid_from <= end and (self.valid_to is None or self.valid_to >= start)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The unit lists before and after 1 July 2025 and the indicator catalogue."""
+
+    provinces_old: dict[str, str]  # code -> name
+    provinces_new: dict[str, str]
+    districts: dict[str, str]  # code -> province code
+    communes_old: dict[str, str]  # code -> district code
+    communes_new: dict[str, str]  # code -> province code
+    province_merger: dict[str, str]  # old province -> new province
+    departments: list[dict[str, str]]
+    indicators: dict[str, dict[str, str]]
+
+    @property
+    def old_district_province(self) -> dict[str, str]:
+        return self.districts
+
+    def commune_province_old(self, commune: str) -> str:
+        return self.districts[self.communes_old[commune]]
+
+    def validities(self, code: str) -> list[Validity]:
+        """Every unit that has carried ``code``, with its validity (a code may be reused)."""
+        before_end = REFORM_DATE - dt.timedelta(days=1)
+        found: list[Validity] = []
+        if code == "VN":
+            return [Validity(code, "nation", HISTORY_START, None)]
+        if "." in code:
+            province, dept = code.split(".", 1)
+            for row in self.departments:
+                if row["dept_code"] != dept:
+                    continue
+                d_from = dt.date.fromisoformat(row["valid_from"])
+                d_to = dt.date.fromisoformat(row["valid_to"]) if row["valid_to"] else None
+                for prov in self.validities(province):
+                    if prov.level != "province":
+                        continue
+                    start = max(d_from, prov.valid_from)
+                    ends = [d for d in (d_to, prov.valid_to) if d is not None]
+                    end = min(ends) if ends else None
+                    if end is None or start <= end:
+                        found.append(Validity(code, "agency", start, end))
+            return found
+        if code in self.provinces_old:
+            unchanged = code in self.provinces_new and self._unchanged(code)
+            found.append(
+                Validity(code, "province", HISTORY_START, None if unchanged else before_end)
+            )
+        if code in self.provinces_new and not self._unchanged(code):
+            found.append(Validity(code, "province", REFORM_DATE, None))
+        if code in self.districts:
+            found.append(Validity(code, "district", HISTORY_START, before_end))
+        if code in self.communes_old:
+            found.append(Validity(code, "commune", HISTORY_START, before_end))
+        if code in self.communes_new:
+            found.append(Validity(code, "commune", REFORM_DATE, None))
+        return found
+
+    def _unchanged(self, province: str) -> bool:
+        """A province that neither absorbed another nor was absorbed on 1 July 2025."""
+        return self.province_merger.get(province) == province and not any(
+            new == province and old != province for old, new in self.province_merger.items()
+        )
+
+
+@cache
+def load_reference(seeds_dir: Path) -> Reference:
+    units = seeds_dir / "admin_units"
+    provinces_old = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_03.csv")}
+    provinces_new = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_07.csv")}
+    districts = {r["code"]: r["province_code"] for r in _read(units / "admin_districts_2025_03.csv")}
+    communes_old = {
+        r["code"]: r["district_code"] for r in _read(units / "admin_communes_2025_03.csv")
+    }
+    communes_new = {
+        r["code"]: r["province_code"] for r in _read(units / "admin_communes_2025_07.csv")
+    }
+    merger = {
+        r["old_province_code"]: r["new_province_code"]
+        for r in _read(units / "admin_province_merger_2025.csv")
+    }
+    departments = _read(seeds_dir / "agencies" / "agency_departments.csv")
+    indicators = {
+        r["indicator_code"]: r for r in _read(seeds_dir / "catalogue" / "indicators.csv")
+    }
+    return Reference(
+        provinces_old=provinces_old,
+        provinces_new=provinces_new,
+        districts=districts,
+        communes_old=communes_old,
+        communes_new=communes_new,
+        province_merger=merger,
+        departments=departments,
+        indicators=indicators,
+    )

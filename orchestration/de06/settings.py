@@ -1,0 +1,143 @@
+"""Settings: every path the project uses, from environment variables with working defaults.
+
+Nothing here depends on the working directory: defaults hang off the project folder (found from
+this file's location; override with ``DE06_PROJECT_DIR``) or off ``DE06_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+FEEDS = ("dossiers", "submissions", "tasks")
+
+
+def _default_project_dir() -> Path:
+    # orchestration/de06/settings.py -> the repository root (editable install).
+    return PACKAGE_DIR.parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. ``origins`` says, per setting, which variable or default it came from."""
+
+    project_dir: Path
+    home: Path
+    warehouse_db: Path
+    published_db: Path
+    landing_dir: Path
+    quarantine_dir: Path
+    archive_dir: Path
+    quality_dir: Path
+    dbt_target_dir: Path
+    dagster_home: Path
+    dbt_target: str
+    pseudonym_key_file: Path
+    origins: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        origins: dict[str, str] = {}
+
+        def pick(name: str, var: str, default: Path) -> Path:
+            if env.get(var):
+                origins[name] = f"${var}"
+                return Path(env[var]).expanduser().resolve()
+            origins[name] = "default"
+            return default
+
+        project_dir = pick("project_dir", "DE06_PROJECT_DIR", _default_project_dir())
+        home = pick("home", "DE06_HOME", project_dir / "warehouse")
+        target = env.get("DE06_DBT_TARGET") or "duckdb"
+        origins["dbt_target"] = "$DE06_DBT_TARGET" if env.get("DE06_DBT_TARGET") else "default"
+        return cls(
+            project_dir=project_dir,
+            home=home,
+            warehouse_db=pick("warehouse_db", "DE06_WAREHOUSE_DB", home / "de06.duckdb"),
+            published_db=pick(
+                "published_db", "DE06_PUBLISHED_DB", home / "published" / "de06.duckdb"
+            ),
+            landing_dir=pick("landing_dir", "DE06_LANDING_DIR", home / "landing"),
+            quarantine_dir=pick("quarantine_dir", "DE06_QUARANTINE_DIR", home / "quarantine"),
+            archive_dir=pick("archive_dir", "DE06_ARCHIVE_DIR", home / "archive"),
+            quality_dir=pick("quality_dir", "DE06_QUALITY_DIR", home / "quality"),
+            dbt_target_dir=pick("dbt_target_dir", "DE06_DBT_TARGET_PATH", project_dir / "target"),
+            dagster_home=pick("dagster_home", "DAGSTER_HOME", home / "dagster"),
+            dbt_target=target,
+            pseudonym_key_file=pick(
+                "pseudonym_key_file", "DE06_PSEUDONYM_KEY_FILE", home / "secrets" / "pseudonym.key"
+            ),
+            origins=origins,
+        )
+
+    # -- derived locations -------------------------------------------------------------------
+    @property
+    def seeds_dir(self) -> Path:
+        return self.project_dir / "seeds"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.quality_dir / "data_docs"
+
+    @property
+    def dbt_docs_index(self) -> Path:
+        return self.dbt_target_dir / "index.html"
+
+    def ensure_dirs(self) -> None:
+        for path in (
+            self.home,
+            self.published_db.parent,
+            self.quarantine_dir,
+            self.archive_dir,
+            self.quality_dir,
+            self.dagster_home,
+            *(self.landing_dir / feed for feed in FEEDS),
+        ):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def pseudonym_key(self) -> bytes:
+        """The secret key for pseudonymising applicant IDs.
+
+        ``DE06_PSEUDONYM_KEY`` wins; otherwise a random key is created once per installation in
+        ``pseudonym_key_file`` (mode 600) so that pseudonyms stay stable between loads.
+        """
+        if os.environ.get("DE06_PSEUDONYM_KEY"):
+            return os.environ["DE06_PSEUDONYM_KEY"].encode()
+        path = self.pseudonym_key_file
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+        return path.read_text().strip().encode()
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment variables that ``profiles.yml`` and ``dbt_project.yml`` read."""
+        return {
+            "DE06_WAREHOUSE_DB": str(self.warehouse_db),
+            "DE06_DBT_TARGET": self.dbt_target,
+            "DBT_TARGET_PATH": str(self.dbt_target_dir),
+            "DBT_LOG_PATH": str(self.dbt_target_dir / "logs"),
+            "DBT_PROFILES_DIR": str(self.project_dir),
+            "DBT_PROJECT_DIR": str(self.project_dir),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def as_info(self) -> dict[str, object]:
+        return {
+            "warehouse_db": str(self.warehouse_db),
+            "published_db": str(self.published_db),
+            "landing": str(self.landing_dir),
+            "quarantine": str(self.quarantine_dir),
+            "archive": str(self.archive_dir),
+            "data_quality_docs": str(self.data_docs_dir / "index.html"),
+            "dbt_docs": str(self.dbt_docs_index),
+            "dbt_project": str(self.project_dir),
+            "dagster_home": str(self.dagster_home),
+            "home": str(self.home),
+            "settings_from": dict(self.origins),
+        }

@@ -1,0 +1,105 @@
+"""The raw layer of the warehouse database: its tables and the connection helper.
+
+Only one process may write the DuckDB file at a time; every writer goes through ``connect``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RAW_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.load_id_seq start 1;
+create table if not exists raw.load_files (
+    load_id bigint primary key,
+    feed varchar not null,
+    file_name varchar not null,
+    file_path varchar not null,
+    content_hash varchar not null,
+    file_format varchar not null,
+    loaded_at timestamp not null,
+    status varchar not null,          -- loaded | rejected
+    rows_read bigint not null,
+    rows_accepted bigint not null,
+    rows_superseded bigint not null,
+    rows_quarantined bigint not null,
+    extra_columns varchar[],
+    message varchar
+);
+create table if not exists raw.dossiers (
+    source_system varchar,
+    dossier_id varchar,
+    agency_code varchar,
+    unit_code varchar,
+    procedure_code varchar,
+    received_at timestamp,
+    channel varchar,
+    online_level varchar,
+    due_at timestamp,
+    finished_at timestamp,
+    status varchar,
+    fee_amount bigint,
+    payment_channel varchar,
+    is_digitized boolean,
+    has_e_result boolean,
+    reused_data boolean,
+    identity_verified boolean,
+    applicant_key varchar,            -- HMAC-SHA256 of applicant_id; the clear ID is never stored
+    satisfaction varchar,
+    synced_national_at timestamp,
+    updated_at timestamp,
+    extra_columns json,
+    _load_id bigint not null,
+    _row_number bigint not null
+);
+create table if not exists raw.submissions (
+    unit_code varchar,
+    period varchar,
+    as_of date,
+    indicator_code varchar,
+    dimension varchar,
+    numerator double,
+    denominator double,
+    value double,
+    target double,
+    rank integer,
+    ranked_of integer,
+    extra_columns json,
+    _load_id bigint not null,
+    _row_number bigint not null
+);
+create table if not exists raw.tasks (
+    unit_code varchar,
+    year integer,
+    task_id varchar,
+    title varchar,
+    origin varchar,
+    deadline date,
+    status varchar,
+    updated_at timestamp,
+    extra_columns json,
+    _load_id bigint not null,
+    _row_number bigint not null
+);
+create table if not exists raw.quarantine (
+    load_id bigint not null,
+    feed varchar,
+    file_name varchar not null,
+    row_number bigint,                -- null: the whole file was rejected
+    column_name varchar,
+    value varchar,
+    reason_code varchar not null,
+    reason_en varchar not null,
+    reason_vi varchar not null
+);
+"""
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    if not read_only:
+        con.execute(RAW_DDL)
+    return con
