@@ -81,7 +81,7 @@ class Settings:
 
     @property
     def data_docs_dir(self) -> Path:
-        return self.quality_dir / "data_docs"
+        return self.quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
     @property
     def dbt_docs_index(self) -> Path:

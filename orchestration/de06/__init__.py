@@ -1,0 +1,1 @@
+"""Project 06 indicator warehouse."""

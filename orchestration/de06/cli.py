@@ -1,0 +1,236 @@
+"""The ``de06`` command: demo, ingest, refresh, generate, info (and dbt with the project's settings)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from de06.settings import FEEDS, Settings
+
+
+def format_vn(value: float | None, unit: str = "rate", decimals: int = 2) -> str:
+    """Vietnamese number format: 99,07% for rates, 127.450 for counts."""
+    if value is None:
+        return "—"
+    number = value * 100 if unit == "rate" else value
+    text = f"{number:,.{decimals if unit != 'count' else 0}f}"
+    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text + ("%" if unit == "rate" else "")
+
+
+def _cmd_info(settings: Settings, _: argparse.Namespace) -> int:
+    print(json.dumps(settings.as_info(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.generate import GenerateConfig, generate
+
+    out = Path(args.out).resolve() if args.out else settings.landing_dir
+    cfg = GenerateConfig(
+        seed=args.seed,
+        start_month=args.start,
+        months=args.months,
+        dossiers_per_month=args.dossiers_per_month,
+        communes_per_province=args.communes,
+        provinces=args.provinces,
+    )
+    started = time.perf_counter()
+    summary = generate(settings.seeds_dir, out, cfg)
+    summary["seconds"] = round(time.perf_counter() - started, 2)
+    summary["written_to"] = str(out)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _print_reports(reports: list) -> None:
+    for report in reports:
+        print("  " + report.line())
+
+
+def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.ingest import ingest
+    from de06.pipeline import writer_lock
+
+    paths = [Path(p).resolve() for p in args.paths]
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        print(f"de06 ingest: {p}: no such file or folder", file=sys.stderr)
+    with writer_lock(settings):
+        reports = ingest(settings, [p for p in paths if p.exists()])
+    _print_reports(reports)
+    if not reports:
+        print("de06 ingest: no feed files found (CSV, XLSX, Parquet)", file=sys.stderr)
+        return 1
+    readable = [r for r in reports if r.status != "rejected"]
+    return 0 if readable else 1
+
+
+def _cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.pipeline import run_dbt, writer_lock
+
+    settings.ensure_dirs()
+    with writer_lock(settings):
+        return run_dbt(settings, args.dbt_args, check=False)
+
+
+def _refresh(settings: Settings) -> int:
+    from de06.pipeline import StepFailed, refresh
+
+    try:
+        result = refresh(settings)
+    except StepFailed as exc:
+        print(f"\nde06 refresh FAILED: {exc}", file=sys.stderr)
+        return 1
+    print("Loaded:" if result.reports else "Nothing waiting in the landing folder.")
+    _print_reports(result.reports)
+    gate = result.gate
+    assert gate is not None and result.published is not None
+    print(
+        f"Quality gate passed: {len(gate.outcomes)} expectations, "
+        f"{len(gate.warnings)} warning(s)"
+    )
+    for warning in gate.warnings:
+        print("  - " + warning.describe())
+    total = sum(result.published.tables.values())
+    print(f"Published {len(result.published.tables)} marts ({total} rows) to {result.published.path}")
+    return 0
+
+
+def _cmd_refresh(settings: Settings, _: argparse.Namespace) -> int:
+    return _refresh(settings)
+
+
+SCORECARD_INDICATORS = (
+    ("online_dossier_rate", "Trực tuyến"),
+    ("on_time_rate", "Đúng hạn"),
+    ("online_payment_rate", "TT trực tuyến"),
+    ("national_sync_rate", "Đồng bộ"),
+)
+
+
+def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "79")) -> str:
+    """A few provinces' headline indicators for the latest complete quarter, in Vietnamese."""
+    import duckdb
+
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        period = con.execute(
+            "select max(period) from marts.fct_indicator_values "
+            "where period_grain = 'quarter' and source = 'computed' and unit_level = 'province'"
+        ).fetchone()[0]  # type: ignore[index]
+        rows = con.execute(
+            f"""
+            select f.unit_code, u.unit_name, f.indicator_code, f.value, f.rank, f.ranked_of,
+                   f.attainment, f.change_vs_previous_year
+            from marts.fct_indicator_values f
+            join marts.dim_unit u using (unit_key)
+            where f.period = ? and f.source = 'computed' and f.unit_level = 'province'
+              and f.unit_code in ({", ".join("?" for _ in provinces)})
+              and f.indicator_code in ({", ".join("?" for _ in SCORECARD_INDICATORS)})
+            """,
+            [period, *provinces, *(c for c, _ in SCORECARD_INDICATORS)],
+        ).fetchall()
+        national = dict(
+            con.execute(
+                "select indicator_code, value from marts.fct_indicator_values "
+                "where period = ? and unit_level = 'nation' and source = 'computed'",
+                [period],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    by_unit: dict[tuple[str, str], dict[str, tuple]] = {}
+    for code, name, indicator, value, rank, ranked_of, attainment, change in rows:
+        by_unit.setdefault((code, name), {})[indicator] = (value, rank, ranked_of, attainment, change)
+    marks = {"exceeded": "▲", "met": "=", "not_met": "▼", "no_target": " "}
+    header = f"{'Tỉnh / thành phố':<22}" + "".join(f"{label:>22}" for _, label in SCORECARD_INDICATORS)
+    lines = [f"Bảng điểm quý {period} (kỳ gần nhất) — hạng / số tỉnh, ▲▼ so với chỉ tiêu", header]
+    for (code, name), values in sorted(by_unit.items()):
+        cells = []
+        for indicator, _ in SCORECARD_INDICATORS:
+            value, rank, ranked_of, attainment, _ = values.get(indicator, (None,) * 5)
+            rank_text = f"{rank}/{ranked_of}" if rank else ""
+            cells.append(f"{format_vn(value)} {rank_text:>5} {marks.get(attainment or '', ' ')}")
+        lines.append(f"{code + ' ' + name:<22}" + "".join(f"{c:>22}" for c in cells))
+    lines.append(
+        f"{'Toàn quốc':<22}"
+        + "".join(f"{format_vn(national.get(i)):>22}" for i, _ in SCORECARD_INDICATORS)
+    )
+    return "\n".join(lines)
+
+
+def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.generate import GenerateConfig, generate
+
+    settings.ensure_dirs()
+    if args.fresh:
+        for path in (settings.warehouse_db, settings.published_db):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(settings.archive_dir, ignore_errors=True)
+    started = time.perf_counter()
+    print(f"1/3 Generating sample feeds into {settings.landing_dir} ...")
+    summary = generate(settings.seeds_dir, settings.landing_dir, GenerateConfig(seed=args.seed))
+    print(
+        f"    {summary['dossier_rows']} dossier rows, months {summary['months'][0]}..{summary['months'][1]}, "
+        f"{summary['provinces_before']} provinces before 1 July 2025 and {summary['provinces_after']} after"
+    )
+    print("2/3 Refreshing: ingest, dbt build, quality gate, publish ...")
+    status = _refresh(settings)
+    if status != 0:
+        return status
+    print(f"3/3 Done in {time.perf_counter() - started:.0f} s.\n")
+    print(scorecard(settings.published_db))
+    print("\nWhere to look next (de06 info):")
+    print(json.dumps(settings.as_info(), indent=2, ensure_ascii=False))
+    print(
+        "\nQuery the published marts, e.g.:\n"
+        f"  python -c \"import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True)"
+        ".sql('select * from marts.fct_indicator_values limit 5'))\""
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="de06", description="Project 06 (Đề án 06) indicator warehouse"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="generate sample data, build, check, publish, show a scorecard")
+    demo.add_argument("--seed", type=int, default=6)
+    demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    demo.set_defaults(func=_cmd_demo)
+    ing = sub.add_parser("ingest", help="load feed files (CSV, XLSX, Parquet) into the raw layer")
+    ing.add_argument("paths", nargs="+", help="files or folders")
+    ing.set_defaults(func=_cmd_ingest)
+    ref = sub.add_parser("refresh", help="ingest the landing folder, build, check, publish")
+    ref.set_defaults(func=_cmd_refresh)
+    gen = sub.add_parser("generate", help="write synthetic feeds (deterministic per seed)")
+    gen.add_argument("--out", help=f"folder (default: the landing folder, with {', '.join(FEEDS)}/)")
+    gen.add_argument("--seed", type=int, default=6)
+    gen.add_argument("--start", default="2024-01", help="first month, YYYY-MM")
+    gen.add_argument("--months", type=int, default=24)
+    gen.add_argument("--dossiers-per-month", type=int, default=12_000)
+    gen.add_argument("--communes", type=int, default=4, help="communes sampled per province")
+    gen.add_argument("--provinces", type=int, default=None, help="only the first N old provinces")
+    gen.set_defaults(func=_cmd_generate)
+    info = sub.add_parser("info", help="print the paths in use as JSON")
+    info.set_defaults(func=_cmd_info)
+    dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(func=_cmd_dbt)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    return int(args.func(settings, args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

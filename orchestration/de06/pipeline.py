@@ -1,0 +1,141 @@
+"""The refresh, step by step: ingest the landing folder, build with dbt, run the gate, publish.
+
+``de06 refresh`` runs these functions directly; the Dagster assets call the same functions.
+Every step that writes the warehouse holds the writer lock (one writer per database file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from de06.ingest import FileReport, ingest, iter_feed_files
+from de06.publish import PublishResult, publish
+from de06.quality import GateResult, run_gate
+from de06.settings import Settings
+from de06.warehouse import connect
+
+
+class StepFailed(RuntimeError):
+    """A refresh step failed; the message says which and why."""
+
+
+@contextlib.contextmanager
+def writer_lock(settings: Settings, timeout_s: float | None = None) -> Iterator[None]:
+    """Serialise writers of the warehouse across processes (an flock on a file beside it)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    path = settings.warehouse_db.with_name(settings.warehouse_db.name + ".writer.lock")
+    with path.open("w") as handle:
+        if timeout_s is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = dt.datetime.now() + dt.timedelta(seconds=timeout_s)
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError as exc:
+                    if dt.datetime.now() > deadline:
+                        raise StepFailed(
+                            f"another process is writing {settings.warehouse_db} (lock {path})"
+                        ) from exc
+                    import time
+
+                    time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def dbt_executable() -> str:
+    candidate = Path(sys.executable).with_name("dbt")
+    return str(candidate) if candidate.exists() else "dbt"
+
+
+def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:
+    """Run dbt with the project's settings in the environment; output goes to our stdout."""
+    env = {**os.environ, **settings.dbt_env()}
+    cmd = [dbt_executable(), *args]
+    if args and args[0] not in ("--version", "-v"):
+        cmd += ["--project-dir", str(settings.project_dir), "--profiles-dir", str(settings.project_dir)]
+    proc = subprocess.run(cmd, env=env, cwd=settings.project_dir, check=False)
+    if check and proc.returncode != 0:
+        raise StepFailed(f"dbt {' '.join(args)} failed (exit {proc.returncode}); see the log above")
+    return proc.returncode
+
+
+def ingest_landing(settings: Settings) -> list[FileReport]:
+    """Load what waits in the landing folder and move each file to the archive."""
+    settings.ensure_dirs()
+    files = list(iter_feed_files([settings.landing_dir]))
+    if not files:
+        return []
+    with writer_lock(settings):
+        reports = ingest(settings, files)
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    for report in reports:
+        relative = report.path.relative_to(settings.landing_dir)
+        destination = settings.archive_dir / stamp / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(report.path), destination)
+    return reports
+
+
+def build(settings: Settings, select: Sequence[str] = ()) -> None:
+    """``dbt build`` (seeds, models, data tests, unit tests) on the warehouse."""
+    with writer_lock(settings):
+        connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
+        args = ["build"] + (["--select", *select] if select else [])
+        run_dbt(settings, args)
+
+
+def gate(settings: Settings, run_id: str) -> GateResult:
+    with writer_lock(settings):
+        con = connect(settings.warehouse_db)
+        try:
+            return run_gate(con, settings.quality_dir, run_id)
+        finally:
+            con.close()
+
+
+def publish_marts(settings: Settings, run_id: str) -> PublishResult:
+    with writer_lock(settings):
+        con = connect(settings.warehouse_db)
+        try:
+            return publish(con, settings.published_db, run_id)
+        finally:
+            con.close()
+
+
+@dataclass
+class RefreshResult:
+    run_id: str
+    reports: list[FileReport] = field(default_factory=list)
+    gate: GateResult | None = None
+    published: PublishResult | None = None
+
+
+def refresh(settings: Settings, run_id: str | None = None) -> RefreshResult:
+    """The scheduled job: ingest landing, build, gate, publish only if the gate passes."""
+    result = RefreshResult(run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    result.reports = ingest_landing(settings)
+    build(settings)
+    result.gate = gate(settings, result.run_id)
+    if not result.gate.passed:
+        failures = "\n".join("  - " + o.describe() for o in result.gate.blocking_failures)
+        raise StepFailed(
+            f"quality gate failed ({len(result.gate.blocking_failures)} blocking); "
+            f"the published database was left as it was:\n{failures}"
+        )
+    result.published = publish_marts(settings, result.run_id)
+    return result

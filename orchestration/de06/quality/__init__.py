@@ -1,0 +1,199 @@
+"""The quality gate: Great Expectations suites, versioned as JSON files beside this module.
+
+Each suite names a table of the warehouse and a list of expectations with a severity
+(``blocking`` stops publishing, ``warning`` is reported). Suites run through Great Expectations'
+pandas data source: its SQL data source returns empty results on DuckDB (GX issue 11579); moving
+the validation into the database is the data-quality issue's work. Results are stored as rows in
+``quality.validation_results`` and rendered as Data Docs under the quality folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+SUITES_DIR = Path(__file__).resolve().parent / "suites"
+RESULTS_DDL = """
+create schema if not exists quality;
+create table if not exists quality.validation_results (
+    run_id varchar not null,
+    suite varchar not null,
+    table_name varchar not null,
+    expectation varchar not null,
+    column_name varchar,
+    severity varchar not null,
+    success boolean not null,
+    observed_value varchar,
+    unexpected_count bigint,
+    element_count bigint,
+    validated_at_utc timestamp not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    table: str
+    description: str
+    expectations: list[dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path) -> Suite:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for exp in data["expectations"]:
+            if exp.get("severity") not in ("blocking", "warning"):
+                raise ValueError(f"{path.name}: {exp['type']} needs severity blocking or warning")
+        return cls(data["name"], data["table"], data.get("description", ""), data["expectations"])
+
+
+def load_suites(directory: Path = SUITES_DIR) -> list[Suite]:
+    return [Suite.load(p) for p in sorted(directory.glob("*.json"))]
+
+
+@dataclass
+class ExpectationOutcome:
+    suite: str
+    table: str
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    observed_value: str | None
+    unexpected_count: int | None
+    element_count: int | None
+
+    def describe(self) -> str:
+        where = f"{self.table}.{self.column}" if self.column else self.table
+        detail = f"observed {self.observed_value}" if self.observed_value else ""
+        if self.unexpected_count:
+            detail = f"{self.unexpected_count} unexpected of {self.element_count} rows"
+        return f"[{self.severity}] {self.expectation} on {where}: {detail}".rstrip(": ")
+
+
+@dataclass
+class GateResult:
+    run_id: str
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    data_docs: Path | None = None
+
+    @property
+    def blocking_failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "blocking"]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "warning"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking_failures
+
+    def by_suite(self) -> dict[str, list[ExpectationOutcome]]:
+        out: dict[str, list[ExpectationOutcome]] = {}
+        for o in self.outcomes:
+            out.setdefault(o.suite, []).append(o)
+        return out
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".", 1)
+    row = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def run_gate(
+    con: duckdb.DuckDBPyConnection,
+    quality_dir: Path,
+    run_id: str,
+    suites: list[Suite] | None = None,
+) -> GateResult:
+    """Validate every suite's table, store the results, build Data Docs."""
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    suites = load_suites() if suites is None else suites
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
+    source = context.data_sources.add_or_update_pandas("warehouse")
+    result = GateResult(run_id)
+    for suite in suites:
+        if not _table_exists(con, suite.table):
+            result.outcomes.append(ExpectationOutcome(
+                suite.name, suite.table, "table_exists", None, "blocking", False,
+                "missing", None, None,
+            ))  # fmt: skip
+            continue
+        frame = con.execute(f"select * from {suite.table}").df()
+        asset_name = suite.name.replace(".", "__")
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_dataframe_asset(asset_name)
+        try:
+            batch_def = asset.get_batch_definition("whole")
+        except KeyError:
+            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+        gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
+        for exp in suite.expectations:
+            cls = getattr(gxe, _camel(exp["type"]))
+            gx_suite.add_expectation(cls(**exp["kwargs"], meta={"severity": exp["severity"]}))
+        gx_suite = context.suites.add_or_update(gx_suite)
+        validation = context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
+        )
+        checkpoint = context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=f"gate__{asset_name}",
+                validation_definitions=[validation],
+                actions=[UpdateDataDocsAction(name="docs")],
+            )
+        )
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        for validation_result in run.run_results.values():
+            for r in validation_result.results:
+                cfg = r.expectation_config
+                res = r.result or {}
+                observed = res.get("observed_value")
+                if r.exception_info and r.exception_info.get("raised_exception"):
+                    observed = f"error: {r.exception_info.get('exception_message')}"
+                result.outcomes.append(ExpectationOutcome(
+                    suite=suite.name, table=suite.table, expectation=cfg.type,
+                    column=cfg.kwargs.get("column"), severity=(cfg.meta or {}).get("severity", "blocking"),
+                    success=bool(r.success),
+                    observed_value=None if observed is None else str(observed)[:500],
+                    unexpected_count=res.get("unexpected_count"),
+                    element_count=res.get("element_count"),
+                ))  # fmt: skip
+    docs = quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    result.data_docs = docs if docs.exists() else None
+    store_results(con, result)
+    return result
+
+
+def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:
+    con.execute(RESULTS_DDL)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    con.executemany(
+        "insert into quality.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (result.run_id, o.suite, o.table, o.expectation, o.column, o.severity, o.success,
+             o.observed_value, o.unexpected_count, o.element_count, now)
+            for o in result.outcomes
+        ],
+    )  # fmt: skip
