@@ -20,7 +20,7 @@ from pathlib import Path
 
 from de06.ingest import FileReport, ingest, iter_feed_files
 from de06.publish import PublishResult, publish
-from de06.quality import GateResult, run_gate
+from de06.quality import GateResult, Suite, load_suites, run_gate, stored_results
 from de06.settings import Settings
 from de06.warehouse import connect
 
@@ -99,13 +99,29 @@ def build(settings: Settings, select: Sequence[str] = ()) -> None:
         run_dbt(settings, args)
 
 
-def gate(settings: Settings, run_id: str) -> GateResult:
+def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:
+    """Run the quality suites (all by default) and store their results under ``run_id``."""
     with writer_lock(settings):
         con = connect(settings.warehouse_db)
         try:
-            return run_gate(con, settings.quality_dir, run_id)
+            return run_gate(con, settings.quality_dir, run_id, suites)
         finally:
             con.close()
+
+
+def gate_for_run(settings: Settings, run_id: str) -> GateResult:
+    """The gate's verdict for a run: stored results, plus a run of the suites not yet validated."""
+    with writer_lock(settings):
+        con = connect(settings.warehouse_db)
+        try:
+            stored = stored_results(con, run_id)
+            done = {o.suite for o in stored}
+            missing = [s for s in load_suites() if s.name not in done]
+            result = run_gate(con, settings.quality_dir, run_id, missing) if missing else GateResult(run_id)
+        finally:
+            con.close()
+    result.outcomes = stored + result.outcomes
+    return result
 
 
 def publish_marts(settings: Settings, run_id: str) -> PublishResult:

@@ -197,3 +197,14 @@ def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:
             for o in result.outcomes
         ],
     )  # fmt: skip
+
+
+def stored_results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ExpectationOutcome]:
+    """The outcomes already stored for ``run_id`` (empty when the gate has not run)."""
+    con.execute(RESULTS_DDL)
+    rows = con.execute(
+        "select suite, table_name, expectation, column_name, severity, success, observed_value, "
+        "unexpected_count, element_count from quality.validation_results where run_id = ?",
+        [run_id],
+    ).fetchall()
+    return [ExpectationOutcome(*row) for row in rows]

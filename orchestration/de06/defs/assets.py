@@ -1,0 +1,101 @@
+"""Ingest, quality gate and publishing as Dagster assets and checks.
+
+(No `from __future__ import annotations` here: Dagster inspects the context annotations.)
+"""
+
+
+from collections.abc import Iterator
+
+import dagster as dg
+
+from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL
+from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts
+from de06.quality import Suite, load_suites
+
+RAW_TABLES = ("dossiers", "submissions", "tasks", "load_files", "quarantine")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["raw", table],
+            group_name=RAW_GROUP,
+            description=f"raw.{table}, loaded by `de06 ingest` from the landing folder",
+            owners=["team:data-engineering"],
+        )
+        for table in RAW_TABLES
+    ],
+    pool=WRITER_POOL,
+)
+def raw_feeds(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    """Load what waits in the landing folder (files move to the archive once loaded)."""
+    reports = ingest_landing(SETTINGS)
+    for report in reports:
+        context.log.info(report.line())
+    rows = {
+        "files": len(reports),
+        "rows_read": sum(r.rows_read for r in reports),
+        "rows_accepted": sum(r.accepted for r in reports),
+        "rows_quarantined": sum(r.quarantined for r in reports),
+    }
+    for table in RAW_TABLES:
+        yield dg.MaterializeResult(asset_key=["raw", table], metadata=rows)
+
+
+SUITES = load_suites()
+MART_KEYS = [dg.AssetKey(s.table.split(".")) for s in SUITES]
+
+
+def _suite_check(suite: Suite) -> dg.AssetChecksDefinition:
+    """One blocking check per suite, so a raw-feed suite can run before dbt and a mart suite after."""
+    key = dg.AssetKey(suite.table.split("."))
+
+    @dg.asset_check(
+        asset=key,
+        name="great_expectations",
+        blocking=True,
+        description=suite.description,
+        pool=WRITER_POOL,
+    )
+    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+        result = gate(SETTINGS, context.run_id, [suite])
+        failed = [o for o in result.outcomes if not o.success]
+        blocking = [o for o in failed if o.severity == "blocking"]
+        return dg.AssetCheckResult(
+            passed=not blocking,
+            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+            metadata={
+                "expectations": len(result.outcomes),
+                "failed": len(failed),
+                "failures": "\n".join(o.describe() for o in failed) or "none",
+            },
+        )
+
+    return _check
+
+
+quality_checks = [_suite_check(s) for s in SUITES]
+
+
+@dg.asset(
+    key=["published", "warehouse"],
+    deps=[k for k in MART_KEYS if k.path[0] == "marts"],
+    group_name="published",
+    pool=WRITER_POOL,
+    description="The read-only published database, swapped in atomically after the gate passed.",
+    owners=["team:data-engineering"],
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    # the checks of this run gate publishing; suites not yet validated in this run run now
+    result = gate_for_run(SETTINGS, context.run_id)
+    if not result.passed:
+        failures = "; ".join(o.describe() for o in result.blocking_failures)
+        raise dg.Failure(f"quality gate failed, nothing published: {failures}")
+    published = publish_marts(SETTINGS, context.run_id)
+    return dg.MaterializeResult(
+        metadata={
+            "path": str(published.path),
+            "tables": len(published.tables),
+            "rows": sum(published.tables.values()),
+        }
+    )
