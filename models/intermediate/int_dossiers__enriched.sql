@@ -49,7 +49,6 @@ flagged as (
         district_unit_key,
         commune_unit_key,
         agency_unit_key,
-        status = 'finished' and finished_at is not null as is_finished,
         1 as n_received,
         (channel = 'online')::integer as n_online,
         (channel = 'online' and online_level = 'full')::integer as n_full_online,

@@ -195,6 +195,22 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dagster(settings: Settings, args: argparse.Namespace) -> int:
+    """``dagster dev`` on 127.0.0.1 with the instance under the warehouse folder."""
+    import os
+    import subprocess
+
+    from de06.pipeline import run_dbt
+
+    settings.ensure_dirs()
+    settings.write_dagster_instance_config()
+    run_dbt(settings, ["parse", "--quiet"])
+    env = {**os.environ, **settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    cmd = [dagster, "dev", "-m", "de06.defs", "--host", "127.0.0.1", "--port", str(args.port)]
+    return subprocess.call(cmd, env=env, cwd=settings.home)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="de06", description="Project 06 (Đề án 06) indicator warehouse"
@@ -220,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.set_defaults(func=_cmd_generate)
     info = sub.add_parser("info", help="print the paths in use as JSON")
     info.set_defaults(func=_cmd_info)
+    dag = sub.add_parser("dagster", help="start the Dagster UI (dagster dev) on 127.0.0.1")
+    dag.add_argument("--port", type=int, default=3000)
+    dag.set_defaults(func=_cmd_dagster)
     dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_cmd_dbt)

@@ -99,6 +99,19 @@ class Settings:
         ):
             path.mkdir(parents=True, exist_ok=True)
 
+    def write_dagster_instance_config(self) -> Path:
+        """``dagster.yaml`` for this warehouse: one writer (pool limit 1), storage under home."""
+        self.dagster_home.mkdir(parents=True, exist_ok=True)
+        path = self.dagster_home / "dagster.yaml"
+        if not path.exists():
+            path.write_text(
+                "# written by de06: every step that writes the DuckDB warehouse is in the\n"
+                "# duckdb_writer pool; one at a time across runs\n"
+                "concurrency:\n  pools:\n    default_limit: 1\n"
+                "telemetry:\n  enabled: false\n"
+            )
+        return path
+
     def pseudonym_key(self) -> bytes:
         """The secret key for pseudonymising applicant IDs.
 

@@ -1,0 +1,42 @@
+# Two commands on a fresh machine (Python 3.11 and make):
+#   make demo   set up the virtual environment and run `de06 demo`
+#   make test   lint, then every test (pytest drives dbt build, the quality gate and Dagster)
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export UV_SYSTEM_CERTS := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DO_NOT_TRACK := 1
+
+.PHONY: demo test lint install dagster lock clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock -e '.[dev]'
+	touch $@
+
+demo: install
+	$(BIN)/de06 demo
+
+lint: install
+	$(BIN)/ruff check orchestration tests/python
+	$(BIN)/ruff format --check orchestration tests/python
+	$(BIN)/de06 dbt parse --quiet
+	$(BIN)/sqlfluff lint models macros tests/dbt
+
+test: lint
+	$(BIN)/python -m pytest
+
+dagster: install
+	$(BIN)/de06 dagster
+
+# refresh the pinned dependency set after changing pyproject.toml
+lock: install
+	$(BIN)/uv pip compile --python $(BIN)/python --quiet --extra dev pyproject.toml -o requirements.lock
+
+clean:
+	rm -rf $(VENV) target logs .pytest_cache .ruff_cache
