@@ -1,5 +1,6 @@
 {% macro rate_change(current, previous, unit) -%}
-    case when {{ unit }} = 'rate' then ({{ current }} - {{ previous }}) * 100 else {{ current }} - {{ previous }} end
+    {#- rounded to 1e-9 so that 0.5 - 0.4 shows as 10 points, not 9.999999999999998 -#}
+    round(case when {{ unit }} = 'rate' then ({{ current }} - {{ previous }}) * 100 else {{ current }} - {{ previous }} end, 9)
 {%- endmacro %}
 
 {% macro end_of_time() -%}

@@ -1,5 +1,6 @@
 -- Current dossiers with the units they belonged to on the day they were received, and one 0/1
--- flag per measure. A dossier counts in the month it was received (see docs/design.md).
+-- flag per measure (a missing value never makes a flag null: it counts as 0). A dossier
+-- counts in the month it was received (see docs/design.md).
 
 with
 
@@ -50,20 +51,20 @@ flagged as (
         commune_unit_key,
         agency_unit_key,
         1 as n_received,
-        (channel = 'online')::integer as n_online,
-        (channel = 'online' and online_level = 'full')::integer as n_full_online,
-        (status = 'finished' and finished_at is not null)::integer as n_finished,
-        (status = 'finished' and finished_at is not null and finished_at <= due_at)::integer
-            as n_finished_on_time,
-        (fee_amount > 0 and payment_channel is not null)::integer as n_paid,
-        (fee_amount > 0 and payment_channel = 'online')::integer as n_paid_online,
-        is_digitized::integer as n_digitized,
-        (status = 'finished' and finished_at is not null and has_e_result)::integer as n_e_result,
-        reused_data::integer as n_reused_data,
-        identity_verified::integer as n_identity_verified,
-        (satisfaction is not null)::integer as n_rated,
-        (satisfaction in ('very_satisfied', 'satisfied'))::integer as n_satisfied,
-        (synced_national_at is not null)::integer as n_synced_national
+        coalesce(channel = 'online', false)::integer as n_online,
+        coalesce(channel = 'online' and online_level = 'full', false)::integer as n_full_online,
+        coalesce(status = 'finished' and finished_at is not null, false)::integer as n_finished,
+        coalesce(status = 'finished' and finished_at <= due_at, false)::integer as n_finished_on_time,
+        coalesce(fee_amount > 0 and payment_channel is not null, false)::integer as n_paid,
+        coalesce(fee_amount > 0 and payment_channel = 'online', false)::integer as n_paid_online,
+        coalesce(is_digitized, false)::integer as n_digitized,
+        coalesce(status = 'finished' and finished_at is not null and has_e_result, false)::integer as n_e_result,
+        coalesce(reused_data, false)::integer as n_reused_data,
+        coalesce(identity_verified, false)::integer as n_identity_verified,
+        coalesce(satisfaction is not null, false)::integer as n_rated,
+        coalesce(satisfaction in ('very_satisfied', 'satisfied'), false)::integer as n_satisfied,
+        coalesce(synced_national_at is not null, false)::integer as n_synced_national
+
     from resolved
 
 )

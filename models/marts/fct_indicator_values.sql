@@ -8,7 +8,7 @@ computed as (
     select
         *,
         cast(null as date) as as_of,
-        numerator / nullif(denominator, 0) as value,
+        cast(null as double) as value,  -- computed below, by the indicator's unit
         true as has_counts,
         cast(null as double) as submitted_target,
         cast(null as integer) as published_rank,
@@ -63,7 +63,12 @@ targets as (
 enriched as (
 
     select
-        v.*,
+        v.* replace (
+            coalesce(
+                v.value,
+                case when c.unit = 'rate' then v.numerator / nullif(v.denominator, 0) else v.numerator end
+            ) as value
+        ),
         u.unit_code,
         u.valid_from as unit_valid_from,
         c.unit as indicator_unit,
