@@ -249,21 +249,33 @@ def detect_feed(path: Path) -> str:
     if kind == "parquet":
         con = duckdb.connect()
         try:
-            cols = [r[0] for r in con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()]
+            cols = [
+                r[0]
+                for r in con.execute(
+                    "describe select * from read_parquet(?)", [str(path)]
+                ).fetchall()
+            ]
         except duckdb.Error as exc:
             raise IngestError("unreadable_file", f"not a readable Parquet file: {exc}") from exc
         finally:
             con.close()
     else:
-        cols = _read_table(path)[0] if kind == "xlsx" else _read_header_csv(
-            _decode(path.read_bytes()[:65536] if path.stat().st_size else b"")
+        cols = (
+            _read_table(path)[0]
+            if kind == "xlsx"
+            else _read_header_csv(
+                _decode(path.read_bytes()[:65536] if path.stat().st_size else b"")
+            )
         )
         cols = [nfc(c).strip().lower() for c in cols]
     for feed, key in (("dossiers", "dossier_id"), ("submissions", "indicator_code"),
                       ("tasks", "task_id")):  # fmt: skip
         if key in cols:
             return feed
-    raise IngestError("unknown_feed", "cannot tell which feed this is (no dossier_id, indicator_code or task_id column)")
+    raise IngestError(
+        "unknown_feed",
+        "cannot tell which feed this is (no dossier_id, indicator_code or task_id column)",
+    )
 
 
 def _check_columns(feed: str, header: list[str]) -> list[str]:
@@ -300,7 +312,9 @@ class Loader:
     def _new_load_id(self) -> int:
         return int(self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0])  # type: ignore[index]
 
-    def _quarantine(self, load_id: int, feed: str | None, path: Path, problems: list[Problem]) -> None:
+    def _quarantine(
+        self, load_id: int, feed: str | None, path: Path, problems: list[Problem]
+    ) -> None:
         if not problems:
             return
         self.con.executemany(
@@ -352,7 +366,9 @@ class Loader:
             report.feed = detect_feed(path)
             if kind == "parquet" or (kind == "csv" and report.feed == "dossiers"):
                 if report.feed != "dossiers":
-                    raise IngestError("unknown_feed", "only the dossier feed is accepted as Parquet")
+                    raise IngestError(
+                        "unknown_feed", "only the dossier feed is accepted as Parquet"
+                    )
                 problems = self._load_dossiers(path, kind, load_id, report)
             elif report.feed == "submissions":
                 problems = self._load_submissions(path, load_id, report)
@@ -377,7 +393,9 @@ class Loader:
         return report
 
     # -- dossiers: all in SQL -------------------------------------------------------------
-    def _load_dossiers(self, path: Path, kind: str, load_id: int, report: FileReport) -> list[Problem]:
+    def _load_dossiers(
+        self, path: Path, kind: str, load_id: int, report: FileReport
+    ) -> list[Problem]:
         con = self.con
         try:
             if kind == "parquet":
@@ -395,12 +413,19 @@ class Loader:
                     "normalize_names = false, encoding = 'utf-8')",
                     [str(path)],
                 )
-                # insertion order is kept: rowid + 2 is the line number (line 1 is the header)
-                con.execute("update incoming set _row_number = rowid + 1")
+                # insertion order is kept (preserve_insertion_order is on in this connection):
+                # the n-th data row is line n + 1 of the file (line 1 is the header)
+                con.execute(
+                    "update incoming set _row_number = rowid - (select min(rowid) from incoming) + 2"
+                )
         except duckdb.Error as exc:
-            raise IngestError("unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}") from exc
+            raise IngestError(
+                "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
+            ) from exc
         described = con.execute("describe incoming").fetchall()
-        actual = {nfc(r[0]).strip().lower(): (r[0], r[1]) for r in described if r[0] != "_row_number"}
+        actual = {
+            nfc(r[0]).strip().lower(): (r[0], r[1]) for r in described if r[0] != "_row_number"
+        }
         extras = _check_columns("dossiers", list(actual))
         report.extra_columns = extras
         report.rows_read = int(con.execute("select count(*) from incoming").fetchone()[0])  # type: ignore[index]
@@ -457,9 +482,7 @@ class Loader:
         )
         problems = [
             Problem(r[0], r[1], r[2], r[3], r[4])
-            for r in con.execute(
-                "select * from problems order by 1, 2"
-            ).fetchall()
+            for r in con.execute("select * from problems order by 1, 2").fetchall()
         ]
         outer, inner = hmac_pads(self.settings.pseudonym_key())
         select_cols = []
@@ -526,13 +549,20 @@ class Loader:
             if row_problems:
                 problems.extend(row_problems)
             else:
-                record["extra"] = {c: _cell_text(cells, index[c]) for c in report.extra_columns} or None
+                record["extra"] = {
+                    c: _cell_text(cells, index[c]) for c in report.extra_columns
+                } or None
                 good.append((row_number, record))
         # the same unit/period/indicator/dimension twice in one file: identical → duplicate,
         # different → both quarantined (which one is right cannot be known)
         seen: dict[tuple, list[tuple[int, dict[str, Any]]]] = {}
         for row_number, record in good:
-            key = (record["unit_code"], record["period"], record["indicator_code"], record["dimension"])
+            key = (
+                record["unit_code"],
+                record["period"],
+                record["indicator_code"],
+                record["dimension"],
+            )
             seen.setdefault(key, []).append((row_number, record))
         keep: list[tuple[int, dict[str, Any]]] = []
         for entries in seen.values():
@@ -549,7 +579,8 @@ class Loader:
                         "conflicting rows for the same unit, period, indicator and dimension "
                         f"(rows {', '.join(str(n) for n, _ in entries)})",
                     ))  # fmt: skip
-        self.con.executemany(
+        if keep:
+            self.con.executemany(
             "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (r["unit_code"], r["period"], r["as_of"], r["indicator_code"], r["dimension"],
@@ -569,7 +600,9 @@ class Loader:
         problems: list[Problem] = []
 
         def bad(column: str | None, value: Any, code: str, message: str) -> None:
-            problems.append(Problem(row_number, column, None if value is None else str(value), code, message))
+            problems.append(
+                Problem(row_number, column, None if value is None else str(value), code, message)
+            )
 
         text = {c: _cell_text(cells, index[c]) for c in ("unit_code", "period", "as_of",
                                                          "indicator_code", "dimension")}  # fmt: skip
@@ -585,7 +618,12 @@ class Loader:
             except ValueError as exc:
                 bad("period", text["period"], "bad_period", str(exc))
         if period and period.start > self.today:
-            bad("period", text["period"], "future_period", f"period {period.code} lies in the future")
+            bad(
+                "period",
+                text["period"],
+                "future_period",
+                f"period {period.code} lies in the future",
+            )
         if unit:
             validities = self.ref.validities(unit)
             if not validities:
@@ -597,12 +635,22 @@ class Loader:
         if not indicator:
             bad("indicator_code", "", "missing_value", "indicator_code is required")
         elif spec is None:
-            bad("indicator_code", indicator, "unknown_indicator", f"unknown indicator code '{indicator}'")
+            bad(
+                "indicator_code",
+                indicator,
+                "unknown_indicator",
+                f"unknown indicator code '{indicator}'",
+            )
         as_of = None
         if text["as_of"]:
             as_of = _parse_date(text["as_of"])
             if as_of is None:
-                bad("as_of", text["as_of"], "bad_type", "as_of must be a date (YYYY-MM-DD or DD/MM/YYYY)")
+                bad(
+                    "as_of",
+                    text["as_of"],
+                    "bad_type",
+                    "as_of must be a date (YYYY-MM-DD or DD/MM/YYYY)",
+                )
             elif as_of > self.today:
                 bad("as_of", text["as_of"], "future_period", "as_of lies in the future")
         numbers: dict[str, ParsedNumber | None] = {}
@@ -617,19 +665,31 @@ class Loader:
             if parsed is not None and parsed.value < 0:
                 bad(col, _cell_text(cells, index[col]), "negative", f"{col} must not be negative")
             if parsed is not None and parsed.percent_sign and col not in ("value", "target"):
-                bad(col, _cell_text(cells, index[col]), "bad_number", f"{col} is a count: no % sign")
+                bad(
+                    col, _cell_text(cells, index[col]), "bad_number", f"{col} is a count: no % sign"
+                )
         num, den, val = numbers["numerator"], numbers["denominator"], numbers["value"]
         is_rate = spec is not None and spec["unit"] == "rate"
         if (num is None) != (den is None):
             bad("numerator" if num is None else "denominator", None, "counts_incomplete",
                 "give both numerator and denominator, or neither")  # fmt: skip
-        if num is None and den is None and val is None and not any(p.code == "bad_number" for p in problems):
+        if (
+            num is None
+            and den is None
+            and val is None
+            and not any(p.code == "bad_number" for p in problems)
+        ):
             bad("value", None, "no_figures", "the row needs numerator and denominator, or value")
         if is_rate and num and den and num.value > den.value:
             bad("numerator", _cell_text(cells, index["numerator"]), "numerator_above_denominator",
                 f"numerator {num.value:g} is above denominator {den.value:g}")  # fmt: skip
         if spec is not None and spec["unit"] in ("rate", "points") and val and val.value > 100:
-            bad("value", _cell_text(cells, index["value"]), "rate_above_100", f"value {val.value:g} is above 100")
+            bad(
+                "value",
+                _cell_text(cells, index["value"]),
+                "rate_above_100",
+                f"value {val.value:g} is above 100",
+            )
         if is_rate and num and den and val and den.value > 0:
             computed = 100 * num.value / den.value
             # "beyond rounding": one unit of the last decimal typed (30,54 for 30,535 passes)
@@ -639,7 +699,12 @@ class Loader:
                     f"value {val.value:g} disagrees with {num.value:g} / {den.value:g} = {computed:.4f}%")  # fmt: skip
         rank, ranked_of = numbers["rank"], numbers["ranked_of"]
         if rank and ranked_of and rank.value > ranked_of.value:
-            bad("rank", _cell_text(cells, index["rank"]), "rank_above_ranked_of", "rank is above the number of units ranked")
+            bad(
+                "rank",
+                _cell_text(cells, index["rank"]),
+                "rank_above_ranked_of",
+                "rank is above the number of units ranked",
+            )
         record = {
             "unit_code": unit,
             "period": period.code if period else None,
@@ -669,20 +734,56 @@ class Loader:
                 if not t[col]:
                     row_problems.append(Problem(n, col, "", "missing_value", f"{col} is required"))
             if t["unit_code"] and not self.ref.validities(t["unit_code"]):
-                row_problems.append(Problem(n, "unit_code", t["unit_code"], "unknown_unit", f"unknown unit code '{t['unit_code']}'"))
+                row_problems.append(
+                    Problem(
+                        n,
+                        "unit_code",
+                        t["unit_code"],
+                        "unknown_unit",
+                        f"unknown unit code '{t['unit_code']}'",
+                    )
+                )
             if t["status"] and t["status"] not in ("done", "in_progress", "not_started"):
-                row_problems.append(Problem(n, "status", t["status"], "bad_value", "status must be done, in_progress or not_started"))
+                row_problems.append(
+                    Problem(
+                        n,
+                        "status",
+                        t["status"],
+                        "bad_value",
+                        "status must be done, in_progress or not_started",
+                    )
+                )
             if t["origin"] and t["origin"] not in ("central", "provincial"):
-                row_problems.append(Problem(n, "origin", t["origin"], "bad_value", "origin must be central or provincial"))
+                row_problems.append(
+                    Problem(
+                        n,
+                        "origin",
+                        t["origin"],
+                        "bad_value",
+                        "origin must be central or provincial",
+                    )
+                )
             year = int(t["year"]) if t["year"].isdigit() else None
             if t["year"] and year is None:
-                row_problems.append(Problem(n, "year", t["year"], "bad_type", "year must be a whole number"))
+                row_problems.append(
+                    Problem(n, "year", t["year"], "bad_type", "year must be a whole number")
+                )
             deadline = _parse_date(t["deadline"]) if t["deadline"] else None
             if t["deadline"] and deadline is None:
-                row_problems.append(Problem(n, "deadline", t["deadline"], "bad_type", "deadline must be a date"))
+                row_problems.append(
+                    Problem(n, "deadline", t["deadline"], "bad_type", "deadline must be a date")
+                )
             updated = _parse_timestamp(t["updated_at"]) if t["updated_at"] else None
             if t["updated_at"] and updated is None:
-                row_problems.append(Problem(n, "updated_at", t["updated_at"], "bad_type", "updated_at must be a timestamp"))
+                row_problems.append(
+                    Problem(
+                        n,
+                        "updated_at",
+                        t["updated_at"],
+                        "bad_type",
+                        "updated_at must be a timestamp",
+                    )
+                )
             if row_problems:
                 problems.extend(row_problems)
                 continue
@@ -690,7 +791,10 @@ class Loader:
             good.append((t["unit_code"], year, t["task_id"], t["title"], t["origin"] or None, deadline,
                          t["status"], updated, json.dumps(extra, ensure_ascii=False) if extra else None,
                          load_id, n))  # fmt: skip
-        self.con.executemany("insert into raw.tasks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", good)
+        if good:
+            self.con.executemany(
+                "insert into raw.tasks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", good
+            )
         superseded = self.con.execute(
             """
             select count(*) from raw.tasks t
@@ -763,7 +867,9 @@ def spreadsheet_safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def ingest(settings: Settings, paths: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None) -> list[FileReport]:
+def ingest(
+    settings: Settings, paths: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None
+) -> list[FileReport]:
     """Load every feed file under ``paths``; returns one report per file."""
     settings.ensure_dirs()
     loader = Loader(settings, con)

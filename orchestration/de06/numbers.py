@@ -50,7 +50,7 @@ def parse_number(raw: str) -> ParsedNumber | None:
     if percent:
         text = text[:-1]
     sign = ""
-    if text[:1] in "+-":
+    if text and text[0] in "+-":
         sign, text = ("-" if text[0] == "-" else ""), text[1:]
     if not text or not re.fullmatch(r"[\d.,]+", text) or not text[0].isdigit():
         raise NumberFormatError(f"'{raw}' is not a number")

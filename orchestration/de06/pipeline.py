@@ -146,12 +146,17 @@ def refresh(settings: Settings, run_id: str | None = None) -> RefreshResult:
     result = RefreshResult(run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
     result.reports = ingest_landing(settings)
     build(settings)
-    result.gate = gate(settings, result.run_id)
-    if not result.gate.passed:
-        failures = "\n".join("  - " + o.describe() for o in result.gate.blocking_failures)
+    result.gate, result.published = check_and_publish(settings, result.run_id)
+    return result
+
+
+def check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, PublishResult]:
+    """Run the gate; publish only if no blocking expectation failed, else raise StepFailed."""
+    verdict = gate(settings, run_id)
+    if not verdict.passed:
+        failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)
         raise StepFailed(
-            f"quality gate failed ({len(result.gate.blocking_failures)} blocking); "
+            f"quality gate failed ({len(verdict.blocking_failures)} blocking); "
             f"the published database was left as it was:\n{failures}"
         )
-    result.published = publish_marts(settings, result.run_id)
-    return result
+    return verdict, publish_marts(settings, run_id)

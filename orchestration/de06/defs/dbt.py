@@ -23,6 +23,7 @@ for _name, _value in SETTINGS.dbt_env().items():
 PROJECT = DbtProject(
     project_dir=SETTINGS.project_dir,
     profiles_dir=SETTINGS.project_dir,
+    target_path=SETTINGS.dbt_target_dir,
     target=SETTINGS.dbt_target,
 )
 PROJECT.prepare_if_dev()

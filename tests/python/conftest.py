@@ -1,0 +1,66 @@
+"""Shared fixtures: isolated warehouse homes and one warehouse built end to end per session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from de06.generate import GenerateConfig, generate
+from de06.pipeline import RefreshResult, refresh
+from de06.settings import Settings
+
+TEST_KEY = "test-pseudonym-key"
+# small but complete: every province before and after 1 July 2025, 24 months
+E2E_CONFIG = GenerateConfig(seed=11, start_month="2024-07", months=18, dossiers_per_month=2_500)
+
+
+def make_settings(home: Path, **extra: str) -> Settings:
+    env = {
+        **os.environ,
+        "DE06_HOME": str(home),
+        "DE06_DBT_TARGET_PATH": str(home / "dbt_target"),
+        **extra,
+    }
+    env.pop("DE06_WAREHOUSE_DB", None)
+    env.pop("DE06_PUBLISHED_DB", None)
+    return Settings.from_env(env)
+
+
+@pytest.fixture(autouse=True)
+def _pseudonym_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DE06_PSEUDONYM_KEY", TEST_KEY)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = make_settings(tmp_path / "home")
+    s.ensure_dirs()
+    return s
+
+
+@dataclass
+class Built:
+    settings: Settings
+    generated: Path
+    result: RefreshResult
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    """Generate, ingest, dbt build, gate and publish once for the whole session."""
+    os.environ["DE06_PSEUDONYM_KEY"] = TEST_KEY
+    home = tmp_path_factory.mktemp("e2e") / "home"
+    settings = make_settings(home)
+    settings.ensure_dirs()
+    generated = home.parent / "generated"
+    generate(settings.seeds_dir, generated, E2E_CONFIG)
+    # the landing folder gets a copy; the originals stay for independent recomputation
+    import shutil
+
+    shutil.copytree(generated, settings.landing_dir, dirs_exist_ok=True)
+    result = refresh(settings, run_id="e2e")
+    yield Built(settings, generated, result)

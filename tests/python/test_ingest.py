@@ -1,0 +1,271 @@
+"""Ingest: idempotence, versions, quarantine with file/row/column, pseudonyms, submissions."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import TEST_KEY
+
+from de06.cli import main
+from de06.ingest import DOSSIER_COLUMNS, SUBMISSION_COLUMNS, ingest
+from de06.settings import Settings
+
+BASE = {
+    "source_system": "provincial",
+    "dossier_id": "D1",
+    "agency_code": "70.STP",
+    "unit_code": "70",
+    "procedure_code": "1.001612",
+    "received_at": "2024-03-01 08:00:00",
+    "channel": "online",
+    "online_level": "full",
+    "due_at": "2024-03-05 08:00:00",
+    "finished_at": "",
+    "status": "processing",
+    "fee_amount": "0",
+    "payment_channel": "",
+    "is_digitized": "true",
+    "has_e_result": "false",
+    "reused_data": "false",
+    "identity_verified": "true",
+    "applicant_id": "070123456789",
+    "satisfaction": "",
+    "synced_national_at": "",
+    "updated_at": "2024-03-01 09:00:00",
+}
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding=encoding, newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def dossier_rows(*changes: dict[str, str]) -> list[list[str]]:
+    return [[{**BASE, **c}[col] for col in DOSSIER_COLUMNS] for c in changes]
+
+
+def query(settings: Settings, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_same_file_twice_changes_nothing(settings: Settings, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "dossiers" / "d.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    first = ingest(settings, [path])
+    second = ingest(settings, [path])
+    assert [r.status for r in first] == ["loaded"]
+    assert [r.status for r in second] == ["already_loaded"]
+    assert query(settings, "select count(*) from raw.dossiers") == [(1,)]
+    assert query(settings, "select count(*) from raw.load_files") == [(1,)]
+
+
+def test_applicant_id_is_stored_only_as_its_hmac(settings: Settings, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "dossiers" / "d.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    ingest(settings, [path])
+    expected = hmac.new(TEST_KEY.encode(), b"070123456789", hashlib.sha256).hexdigest()
+    assert query(settings, "select applicant_key from raw.dossiers") == [(expected,)]
+    columns = [r[0] for r in query(settings, "select column_name from information_schema.columns where table_name = 'dossiers'")]
+    assert "applicant_id" not in columns
+    # the clear ID appears nowhere in the database file
+    assert b"070123456789" not in settings.warehouse_db.read_bytes()
+
+
+def test_bad_rows_are_quarantined_with_row_and_column(settings: Settings, tmp_path: Path) -> None:
+    rows = dossier_rows(
+        {},  # row 2: good
+        {"dossier_id": "D2", "received_at": "2024-02-30 08:00:00"},  # row 3: impossible date
+        {"dossier_id": "D3", "channel": "fax"},  # row 4: unknown channel
+        {"dossier_id": "D4", "fee_amount": "-5"},  # row 5: negative fee
+        {"dossier_id": ""},  # row 6: no id
+        {},  # row 7: the same version as row 2 again
+        {"dossier_id": "D7", "status": "finished", "finished_at": "2024-03-02 10:00:00",
+         "updated_at": "2024-03-02 10:00:00"},  # row 8: good
+    )  # fmt: skip
+    path = write_csv(tmp_path / "dossiers" / "bad.csv", list(DOSSIER_COLUMNS), rows)
+    [report] = ingest(settings, [path])
+    assert (report.rows_read, report.accepted, report.superseded, report.quarantined) == (7, 2, 0, 5)
+    found = query(
+        settings,
+        "select row_number, column_name, value, reason_code from raw.quarantine order by row_number",
+    )
+    assert found == [
+        (3, "received_at", "2024-02-30 08:00:00", "bad_type"),
+        (4, "channel", "fax", "bad_value"),
+        (5, "fee_amount", "-5", "negative"),
+        (6, "dossier_id", None, "missing_value"),
+        (7, "dossier_id", "D1", "duplicate_row"),
+    ]
+    assert sorted(r[0] for r in query(settings, "select dossier_id from raw.dossiers")) == ["D1", "D7"]
+    listing = next(settings.quarantine_dir.glob("*bad.rejected.csv"))
+    assert "received_at" in listing.read_text(encoding="utf-8-sig")
+
+
+def test_versions_are_kept_and_the_newest_wins(settings: Settings, tmp_path: Path) -> None:
+    first = write_csv(
+        tmp_path / "dossiers" / "v1.csv",
+        list(DOSSIER_COLUMNS),
+        dossier_rows({}, {"status": "finished", "finished_at": "2024-03-02 08:00:00",
+                          "updated_at": "2024-03-02 08:00:00"}),  # fmt: skip
+    )
+    [r1] = ingest(settings, [first])
+    assert (r1.accepted, r1.superseded) == (1, 1)
+    # a late correction arrives in another file; an out-of-date copy too
+    late = write_csv(
+        tmp_path / "dossiers" / "v2.csv",
+        list(DOSSIER_COLUMNS),
+        dossier_rows({"status": "finished", "finished_at": "2024-03-02 08:00:00",
+                      "has_e_result": "true", "updated_at": "2024-04-01 08:00:00"},
+                     {"updated_at": "2024-03-01 08:30:00"}),  # fmt: skip
+    )
+    [r2] = ingest(settings, [late])
+    assert (r2.rows_read, r2.accepted, r2.superseded, r2.quarantined) == (2, 1, 1, 0)
+    assert query(settings, "select count(*) from raw.dossiers") == [(4,)]
+
+
+def test_parquet_and_extra_columns(settings: Settings, tmp_path: Path) -> None:
+    table = pa.table({c: [v] for c, v in BASE.items()} | {"ghi_chu": ["thêm"]})
+    path = tmp_path / "dossiers" / "d.parquet"
+    path.parent.mkdir(parents=True)
+    pq.write_table(table, path)
+    [report] = ingest(settings, [path])
+    assert report.status == "loaded" and report.extra_columns == ["ghi_chu"]
+    assert query(settings, "select extra_columns->>'ghi_chu' from raw.dossiers") == [("thêm",)]
+
+
+def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path) -> None:
+    missing = write_csv(tmp_path / "dossiers" / "a_missing.csv", ["dossier_id", "unit_code"], [["X", "70"]])
+    empty = tmp_path / "dossiers" / "b_empty.csv"
+    empty.write_text("")
+    header_only = write_csv(tmp_path / "dossiers" / "c_header.csv", list(DOSSIER_COLUMNS), [])
+    good = write_csv(tmp_path / "dossiers" / "d_good.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    reports = ingest(settings, [tmp_path / "dossiers"])
+    status = {r.path.name: (r.status, r.message) for r in reports}
+    assert status["a_missing.csv"][0] == "rejected"
+    assert "missing column(s): source_system" in status["a_missing.csv"][1]
+    assert status["b_empty.csv"][0] == "rejected"
+    assert status["c_header.csv"][0] == "rejected"
+    assert status["d_good.csv"][0] == "loaded"
+    assert query(settings, "select count(*) from raw.dossiers") == [(1,)]
+    assert (settings.quarantine_dir / "000001_a_missing.csv").exists()
+    del missing, header_only, good
+
+
+SUB_HEADER = list(SUBMISSION_COLUMNS)
+
+
+def sub(unit: str, period: str, code: str, num: str = "", den: str = "", value: str = "",
+        dimension: str = "", rank: str = "", ranked_of: str = "") -> list[str]:  # fmt: skip
+    return [unit, period, "", code, dimension, num, den, value, "", rank, ranked_of]
+
+
+def test_submissions_parse_vietnamese_numbers(settings: Settings, tmp_path: Path) -> None:
+    rows = [
+        sub("52", "2023-H1", "social_cashless_share", "142", "127.450"),
+        sub("70", "2023-H1", "school_fee_cashless_share", "428", "432", "99,07%"),
+        sub("70", "2023-H1", "procedure_time_cut_rate", "8.502", "27.843,5", "30,54"),
+        sub("70", "2023-H1", "eid_activation_rate", value="89,8"),
+        sub("70", "2023-H1", "index_766_score", value="80,1", rank="8", ranked_of="63"),
+    ]
+    path = write_csv(tmp_path / "submissions" / "s.csv", SUB_HEADER, rows, encoding="utf-8-sig")
+    [report] = ingest(settings, [path])
+    assert (report.accepted, report.quarantined) == (5, 0), report.line()
+    got = query(
+        settings,
+        "select unit_code, indicator_code, numerator, denominator, value, rank, ranked_of "
+        "from raw.submissions order by _row_number",
+    )
+    assert got == [
+        ("52", "social_cashless_share", 142.0, 127450.0, None, None, None),
+        ("70", "school_fee_cashless_share", 428.0, 432.0, 99.07, None, None),
+        ("70", "procedure_time_cut_rate", 8502.0, 27843.5, 30.54, None, None),
+        ("70", "eid_activation_rate", None, None, 89.8, None, None),
+        ("70", "index_766_score", None, None, 80.1, 8, 63),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("row", "reason", "column"),
+    [
+        (sub("99", "2024-H1", "eid_activation_rate", value="50"), "unknown_unit", "unit_code"),
+        (sub("01", "2024-H1", "no_such", value="50"), "unknown_indicator", "indicator_code"),
+        (sub("01", "2024-H1", "school_fee_cashless_share", "433", "432"), "numerator_above_denominator", "numerator"),
+        (sub("01", "2024-H1", "eid_activation_rate", value="100,5"), "rate_above_100", "value"),
+        (sub("01", "2099-H1", "eid_activation_rate", value="50"), "future_period", "period"),
+        (sub("01", "2024-H7", "eid_activation_rate", value="50"), "bad_period", "period"),
+        (sub("01", "2024-H1", "eid_activation_rate"), "no_figures", "value"),
+        (sub("01", "2024-H1", "social_cashless_share", "-1", "10"), "negative", "numerator"),
+        (sub("01", "2024-H1", "social_cashless_share", "5"), "counts_incomplete", "denominator"),
+        (sub("01", "2024-H1", "social_cashless_share", "1", "4", "30"), "value_conflict", "value"),
+        (sub("01", "2024-H1", "eid_activation_rate", value="1,234"), "bad_number", "value"),
+        (sub("75", "2026-H1", "eid_activation_rate", value="50"), None, None),  # Đồng Nai after
+        (sub("70", "2026-H1", "eid_activation_rate", value="50"), "unit_not_valid_in_period", "unit_code"),
+        (sub("01", "2024-H1", "index_766_score", value="80", rank="64", ranked_of="63"), "rank_above_ranked_of", "rank"),
+    ],
+)
+def test_submission_rules(settings: Settings, tmp_path: Path, row: list[str], reason: str | None, column: str | None) -> None:
+    path = write_csv(tmp_path / "submissions" / "s.csv", SUB_HEADER, [row])
+    [report] = ingest(settings, [path])
+    assert report.rows_read == report.accepted + report.superseded + report.quarantined == 1
+    found = query(settings, "select reason_code, column_name, row_number from raw.quarantine")
+    assert found == ([] if reason is None else [(reason, column, 2)])
+
+
+def test_conflicting_rows_in_one_file_are_both_quarantined(settings: Settings, tmp_path: Path) -> None:
+    rows = [
+        sub("01", "2024-H1", "eid_activation_rate", value="50"),
+        sub("01", "2024-H1", "eid_activation_rate", value="50"),  # identical: a duplicate
+        sub("02", "2024-H1", "eid_activation_rate", value="50"),
+        sub("02", "2024-H1", "eid_activation_rate", value="60"),  # conflict
+    ]
+    path = write_csv(tmp_path / "submissions" / "s.csv", SUB_HEADER, rows)
+    [report] = ingest(settings, [path])
+    assert (report.rows_read, report.accepted, report.quarantined) == (4, 1, 3)
+
+
+def test_xlsx_submission_with_percent_cells(settings: Settings, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(SUB_HEADER)
+    ws.append(["70", "2023-H1", None, "school_fee_cashless_share", None, 428, 432, None, None, None, None])
+    ws.append(["70", "2023-H1", None, "eid_activation_rate", None, None, None, 0.898, None, None, None])
+    ws["H3"].number_format = "0.0%"  # shown as 89,8% — the cell holds 0.898
+    ws.append(["01", "2023-H1", None, "eid_activation_rate", None, None, None, "91,5", None, None, None])
+    path = tmp_path / "submissions" / "s.xlsx"
+    path.parent.mkdir(parents=True)
+    wb.save(path)
+    [report] = ingest(settings, [path])
+    assert (report.accepted, report.quarantined) == (3, 0), report.line()
+    values = query(settings, "select unit_code, numerator, value from raw.submissions order by _row_number")
+    assert values[0] == ("70", 428.0, None)
+    assert values[1][2] == pytest.approx(89.8)
+    assert values[2][2] == pytest.approx(91.5)
+
+
+def test_cli_ingest_exit_status(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DE06_HOME", str(settings.home))
+    monkeypatch.setenv("DE06_DBT_TARGET_PATH", str(settings.dbt_target_dir))
+    bad = tmp_path / "only_bad" / "x.csv"
+    bad.parent.mkdir()
+    bad.write_text("a,b\n1,2\n")
+    assert main(["ingest", str(bad.parent)]) == 1  # nothing could be read at all
+    good = write_csv(tmp_path / "mixed" / "dossiers.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    (tmp_path / "mixed" / "y.csv").write_text("a,b\n1,2\n")
+    assert main(["ingest", str(good.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "1 accepted" in out
