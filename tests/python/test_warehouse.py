@@ -1,0 +1,208 @@
+"""End to end on generated data: ingest → dbt build → gate → publish, checked against figures
+recomputed here from the generated files with pandas (not with the project's SQL)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import Built, make_settings
+
+from de06.pipeline import StepFailed, check_and_publish
+from de06.reference import REFORM_DATE, load_reference
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def published(built: Built) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def dossiers(built: Built) -> pd.DataFrame:
+    """Newest version of every provincial dossier, with its province as of its received day."""
+    folder = built.generated / "dossiers"
+    frames = [pd.read_parquet(p) for p in sorted(folder.glob("dossiers_provincial_*.parquet"))]
+    frames += [
+        pd.read_csv(p, dtype={"unit_code": str, "agency_code": str, "applicant_id": str},
+                    keep_default_na=False, parse_dates=["received_at", "due_at", "updated_at"])
+        for p in sorted(folder.glob("dossiers_provincial_*.csv"))
+    ]  # fmt: skip
+    for frame in frames[-1:]:
+        frame["finished_at"] = pd.to_datetime(frame["finished_at"].replace("", None))
+        for col in ("is_digitized", "has_e_result", "reused_data", "identity_verified"):
+            frame[col] = frame[col].astype(str).str.lower() == "true"
+    df = pd.concat(frames, ignore_index=True)
+    df = df.sort_values("updated_at").drop_duplicates("dossier_id", keep="last")
+    ref = load_reference(built.settings.seeds_dir)
+    before = df["received_at"].dt.date < REFORM_DATE
+
+    def province(code: str, is_before: bool) -> str:
+        if len(code) == 2:
+            return code
+        return ref.commune_province_old(code) if is_before else ref.communes_new[code]
+
+    df["province"] = [province(c, b) for c, b in zip(df["unit_code"], before, strict=True)]
+    df["quarter"] = df["received_at"].dt.to_period("Q").astype(str).str.replace("Q", "-Q")
+    return df
+
+
+def mart(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pd.DataFrame:
+    return con.execute(sql, params or []).df()
+
+
+def test_published_database_holds_only_the_marts(built: Built, published: duckdb.DuckDBPyConnection) -> None:
+    schemas = {r[0] for r in published.execute(
+        "select distinct table_schema from information_schema.tables").fetchall()}  # fmt: skip
+    assert schemas == {"marts", "meta"}
+    tables = {r[0] for r in published.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}  # fmt: skip
+    assert {"dim_unit", "dim_indicator", "fct_indicator_values"} <= tables
+    with pytest.raises(duckdb.Error):
+        published.execute("create table marts.x (a int)")
+
+
+def test_no_personal_data_in_published_text(built: Built, published: duckdb.DuckDBPyConnection) -> None:
+    columns = published.execute(
+        "select table_schema, table_name, column_name from information_schema.columns "
+        "where data_type = 'VARCHAR'"
+    ).fetchall()
+    pattern = r"(^|[^0-9])(\d{12}|0\d{9})([^0-9]|$)"  # citizen ID, phone number
+    for schema, table, column in columns:
+        hits = published.execute(
+            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)', [pattern]
+        ).fetchone()[0]
+        assert hits == 0, f"{schema}.{table}.{column} holds {hits} ID-like values"
+
+
+@pytest.mark.parametrize("quarter", ["2024-Q4", "2025-Q3"])
+def test_online_rate_per_province_matches_recomputation(
+    published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame, quarter: str
+) -> None:
+    q = dossiers[dossiers["quarter"] == quarter]
+    expected = q.groupby("province").agg(
+        numerator=("channel", lambda s: int((s == "online").sum())), denominator=("channel", "size")
+    )
+    got = mart(
+        published,
+        "select unit_code as province, numerator, denominator, ranked_of from marts.fct_indicator_values "
+        "where unit_level = 'province' and period = ? and indicator_code = 'online_dossier_rate' "
+        "and source = 'computed'",
+        [quarter],
+    ).set_index("province")
+    assert len(got) == (63 if quarter == "2024-Q4" else 34)
+    assert (got["ranked_of"] == len(got)).all()
+    pd.testing.assert_frame_equal(
+        got[["numerator", "denominator"]].sort_index().astype(int),
+        expected.sort_index().astype(int),
+        check_names=False,
+    )
+
+
+def test_on_time_and_payment_rates_nationally(published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame) -> None:
+    q = dossiers[dossiers["quarter"] == "2025-Q1"]
+    finished = q[(q["status"] == "finished") & q["finished_at"].notna()]
+    on_time = int((finished["finished_at"] <= finished["due_at"]).sum())
+    paid = q[(q["fee_amount"] > 0) & (q["payment_channel"].fillna("") != "")]
+    paid_online = int((paid["payment_channel"] == "online").sum())
+    got = dict(
+        (r[0], (r[1], r[2]))
+        for r in published.execute(
+            "select indicator_code, numerator, denominator from marts.fct_indicator_values "
+            "where unit_level = 'nation' and period = '2025-Q1' and source = 'computed'"
+        ).fetchall()
+    )
+    assert got["on_time_rate"] == (on_time, len(finished))
+    assert got["online_payment_rate"] == (paid_online, len(paid))
+    assert got["online_dossier_rate"][1] == len(q)
+
+
+def test_worked_examples_from_the_source_reports(published: duckdb.DuckDBPyConnection) -> None:
+    rows = {
+        (r[0], r[1]): r[2:]
+        for r in published.execute(
+            "select unit_code, indicator_code, numerator, denominator, value, has_counts "
+            "from marts.fct_indicator_values where period = '2023-H1' and source = 'reported'"
+        ).fetchall()
+    }
+    # Bình Định 2023-H1: 142 of 127.450 beneficiaries paid cashless = 0,11%
+    assert rows[("52", "social_cashless_share")][:2] == (142, 127450)
+    assert round(rows[("52", "social_cashless_share")][2] * 100, 2) == 0.11
+    # Bình Phước 2023-H1: 428 of 432 schools = 99,07%; 8.502 of 27.843,5 days cut = 30,54%
+    assert round(rows[("70", "school_fee_cashless_share")][2] * 100, 2) == 99.07
+    assert rows[("70", "procedure_time_cut_rate")][:2] == (8502, 27843.5)
+    # from the counts: 30.53495…% (the report printed 30,54; ingest accepts it within rounding)
+    assert rows[("70", "procedure_time_cut_rate")][2] == pytest.approx(0.3053495429813)
+    # a rate without counts stays on its unit
+    assert rows[("70", "eid_activation_rate")] == (None, None, pytest.approx(0.898), False)
+
+
+def test_units_before_and_after_the_reorganisation(published: duckdb.DuckDBPyConnection) -> None:
+    def provinces_on(day: str) -> int:
+        return published.execute(
+            "select count(*) from marts.dim_unit where unit_level = 'province' "
+            "and valid_from <= ?::date and coalesce(valid_to, date '9999-12-31') >= ?::date",
+            [day, day],
+        ).fetchone()[0]
+
+    assert provinces_on("2025-06-30") == 63
+    assert provinces_on("2025-07-01") == 34
+    successor = published.execute(
+        "select successor_unit_code, valid_to from marts.dim_unit where unit_key = '70@2020-01-01'"
+    ).fetchone()
+    assert successor[0] == "75" and str(successor[1]) == "2025-06-30"
+    # provinces are not ranked over the year 2025, which straddles the reorganisation
+    ranks = published.execute(
+        "select count(rank) from marts.fct_indicator_values "
+        "where unit_level = 'province' and period = '2025' and source = 'computed'"
+    ).fetchone()[0]
+    assert ranks == 0
+
+
+def test_nothing_lost_at_ingest(built: Built) -> None:
+    for report in built.result.reports:
+        assert report.rows_read == report.accepted + report.superseded + report.quarantined, report.line()
+    bad = {r.path.name: r for r in built.result.reports if r.quarantined}
+    assert sum(r.quarantined for r in bad.values()) == 6  # the generator's deliberately bad rows
+
+
+def test_failing_gate_leaves_published_database_unchanged(built: Built, tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "copy")
+    settings.ensure_dirs()
+    shutil.copy2(built.settings.warehouse_db, settings.warehouse_db)
+    shutil.copy2(built.settings.published_db, settings.published_db)
+    before = hashlib.sha256(settings.published_db.read_bytes()).hexdigest()
+    con = duckdb.connect(str(settings.warehouse_db))
+    con.execute(
+        "update marts.fct_indicator_values set numerator = denominator + 1 "
+        "where unit_code = '01' and period = '2024-Q4' and indicator_code = 'online_dossier_rate'"
+    )
+    con.close()
+    with pytest.raises(StepFailed) as failure:
+        check_and_publish(settings, run_id="tampered")
+    message = str(failure.value)
+    assert "expect_column_pair_values_a_to_be_greater_than_b" in message
+    assert "marts.fct_indicator_values" in message
+    assert hashlib.sha256(settings.published_db.read_bytes()).hexdigest() == before
+    stored = duckdb.connect(str(settings.warehouse_db), read_only=True).execute(
+        "select count(*) from quality.validation_results where run_id = 'tampered' and not success"
+    ).fetchone()[0]
+    assert stored >= 1
+
+
+def test_scorecard_and_info(built: Built, capsys: pytest.CaptureFixture[str]) -> None:
+    from de06.cli import format_vn, scorecard
+
+    assert format_vn(0.9907) == "99,07%"
+    assert format_vn(127450, "count") == "127.450"
+    text = scorecard(built.settings.published_db)
+    assert "Đồng Nai" in text and "Toàn quốc" in text
+    assert re.search(r"\d{1,3},\d{2}%", text)
