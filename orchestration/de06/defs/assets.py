@@ -58,7 +58,7 @@ def _suite_check(suite: Suite) -> dg.AssetChecksDefinition:
         pool=WRITER_POOL,
     )
     def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        result = gate(SETTINGS, context.run_id, [suite])
+        result = gate(SETTINGS, context.run.run_id, [suite])
         failed = [o for o in result.outcomes if not o.success]
         blocking = [o for o in failed if o.severity == "blocking"]
         return dg.AssetCheckResult(

@@ -1,0 +1,102 @@
+"""Dagster: the definitions load and validate, and the refresh job materialises everything."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from conftest import make_settings
+
+from de06.generate import GenerateConfig, generate
+from de06.pipeline import run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+def _load_defs(env: dict[str, str]):  # noqa: ANN202 - returns dagster.Definitions
+    os.environ.update(env)
+    import de06.defs.assets
+    import de06.defs.dbt
+    import de06.defs.definitions
+
+    for module in (de06.defs.dbt, de06.defs.assets, de06.defs.definitions):
+        importlib.reload(module)
+    return de06.defs.definitions.defs
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    settings.write_dagster_instance_config()
+    env = {
+        "DE06_HOME": str(settings.home),
+        "DE06_DBT_TARGET_PATH": str(settings.dbt_target_dir),
+        "DAGSTER_HOME": str(settings.dagster_home),
+        **settings.dbt_env(),
+    }
+    for key in env:
+        monkeypatch.setenv(key, env[key])
+    run_dbt(settings, ["parse", "--quiet"])
+    return env
+
+
+def test_definitions_validate(dagster_home: dict[str, str]) -> None:
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    proc = subprocess.run(
+        [dagster, "definitions", "validate", "-m", "de06.defs"],
+        env={**os.environ, **dagster_home}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
+    defs = _load_defs(dagster_home)
+    graph = defs.resolve_asset_graph()
+    groups: dict[str, set[str]] = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add("/".join(key.path))
+    assert {"raw/dossiers", "raw/submissions", "raw/tasks"} <= groups["raw_feeds"]
+    assert "marts/fct_indicator_values" in groups["marts"]
+    assert "staging/stg_dossier_feed__dossier_versions" in groups["staging"]
+    assert groups["published"] == {"published/warehouse"}
+    schedule = defs.resolve_schedule_def("daily_refresh")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
+
+
+def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, str]) -> None:
+    import dagster as dg
+
+    home = Path(dagster_home["DE06_HOME"])
+    generate(make_settings(home).seeds_dir, home / "landing",
+             GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600))  # fmt: skip
+    defs = _load_defs(dagster_home)
+    job = defs.resolve_job_def("refresh")
+    with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        assert result.success, [e.message for e in result.all_events if e.is_failure]
+        materialized = {"/".join(e.asset_key.path) for e in result.get_asset_materialization_events()}
+        assert {"raw/dossiers", "marts/fct_indicator_values", "published/warehouse"} <= materialized
+        checks = {
+            ("/".join(e.asset_key.path), e.check_name): e.passed
+            for e in result.get_asset_check_evaluations()
+        }
+    published = home / "published" / "de06.duckdb"
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        n = con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0]
+    finally:
+        con.close()
+    assert n > 0
+    assert checks[("marts/fct_indicator_values", "great_expectations")] is True
+    assert checks[("raw/submissions", "great_expectations")] is True
+    assert sum(1 for passed in checks.values() if passed) > 50  # dbt's tests as checks too
+    assert not list((home / "landing").rglob("*.parquet"))  # moved to the archive
+    shutil.rmtree(home / "archive", ignore_errors=True)
