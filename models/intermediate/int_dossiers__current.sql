@@ -11,6 +11,6 @@ versions as (
 select *
 from versions
 qualify row_number() over (
-    partition by source_system, dossier_id
-    order by updated_at desc, load_id desc, source_row_number desc
-) = 1
+        partition by source_system, dossier_id
+        order by updated_at desc, load_id desc, source_row_number desc
+    ) = 1

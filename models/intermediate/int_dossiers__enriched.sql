@@ -30,12 +30,12 @@ resolved as (
     from dossiers as d
     left join units as u
         on d.unit_code = u.unit_code
-        and u.unit_level in ('commune', 'province')
-        and cast(d.received_at as date) between u.valid_from and coalesce(u.valid_to, {{ end_of_time() }})
+            and u.unit_level in ('commune', 'province')
+            and cast(d.received_at as date) between u.valid_from and coalesce(u.valid_to, {{ end_of_time() }})
     left join units as a
         on d.agency_code = a.unit_code
-        and a.unit_level = 'agency'
-        and cast(d.received_at as date) between a.valid_from and coalesce(a.valid_to, {{ end_of_time() }})
+            and a.unit_level = 'agency'
+            and cast(d.received_at as date) between a.valid_from and coalesce(a.valid_to, {{ end_of_time() }})
 
 ),
 
@@ -51,19 +51,20 @@ flagged as (
         commune_unit_key,
         agency_unit_key,
         1 as n_received,
-        coalesce(channel = 'online', false)::integer as n_online,
-        coalesce(channel = 'online' and online_level = 'full', false)::integer as n_full_online,
-        coalesce(status = 'finished' and finished_at is not null, false)::integer as n_finished,
-        coalesce(status = 'finished' and finished_at <= due_at, false)::integer as n_finished_on_time,
-        coalesce(fee_amount > 0 and payment_channel is not null, false)::integer as n_paid,
-        coalesce(fee_amount > 0 and payment_channel = 'online', false)::integer as n_paid_online,
-        coalesce(is_digitized, false)::integer as n_digitized,
-        coalesce(status = 'finished' and finished_at is not null and has_e_result, false)::integer as n_e_result,
-        coalesce(reused_data, false)::integer as n_reused_data,
-        coalesce(identity_verified, false)::integer as n_identity_verified,
-        coalesce(satisfaction is not null, false)::integer as n_rated,
-        coalesce(satisfaction in ('very_satisfied', 'satisfied'), false)::integer as n_satisfied,
-        coalesce(synced_national_at is not null, false)::integer as n_synced_national
+        cast(coalesce(channel = 'online', false) as integer) as n_online,
+        cast(coalesce(channel = 'online' and online_level = 'full', false) as integer) as n_full_online,
+        cast(coalesce(status = 'finished' and finished_at is not null, false) as integer) as n_finished,
+        cast(coalesce(status = 'finished' and finished_at <= due_at, false) as integer) as n_finished_on_time,
+        cast(coalesce(fee_amount > 0 and payment_channel is not null, false) as integer) as n_paid,
+        cast(coalesce(fee_amount > 0 and payment_channel = 'online', false) as integer) as n_paid_online,
+        cast(coalesce(is_digitized, false) as integer) as n_digitized,
+        cast(coalesce(status = 'finished' and finished_at is not null and has_e_result, false) as integer)
+            as n_e_result,
+        cast(coalesce(reused_data, false) as integer) as n_reused_data,
+        cast(coalesce(identity_verified, false) as integer) as n_identity_verified,
+        cast(coalesce(satisfaction is not null, false) as integer) as n_rated,
+        cast(coalesce(satisfaction in ('very_satisfied', 'satisfied'), false) as integer) as n_satisfied,
+        cast(coalesce(synced_national_at is not null, false) as integer) as n_synced_national
 
     from resolved
 

@@ -14,14 +14,21 @@ monthly as (
 
 periods as (
 
-    select period, period_grain, period_start, period_end
+    select
+        period,
+        period_grain,
+        period_start,
+        period_end
     from {{ ref('int_periods') }}
 
 ),
 
 catalogue as (
 
-    select indicator_code, numerator_measure, denominator_measure
+    select
+        indicator_code,
+        numerator_measure,
+        denominator_measure
     from {{ ref('indicators') }}
     where source = 'dossiers'
         and numerator_measure is not null

@@ -16,33 +16,50 @@ latest as (
     select *
     from submissions
     qualify row_number() over (
-        partition by unit_code, period, indicator_code, dimension
-        order by load_id desc, source_row_number desc
-    ) = 1
+            partition by unit_code, period, indicator_code, dimension
+            order by load_id desc, source_row_number desc
+        ) = 1
 
 ),
 
 files as (
 
-    select load_id, file_name from {{ ref('stg_ingest__load_files') }}
+    select
+        load_id,
+        file_name
+    from {{ ref('stg_ingest__load_files') }}
 
 ),
 
 periods as (
 
-    select period, period_grain, period_start, period_end from {{ ref('int_periods') }}
+    select
+        period,
+        period_grain,
+        period_start,
+        period_end
+    from {{ ref('int_periods') }}
 
 ),
 
 catalogue as (
 
-    select indicator_code, unit from {{ ref('indicators') }}
+    select
+        indicator_code,
+        unit
+    from {{ ref('indicators') }}
 
 ),
 
 units as (
 
-    select unit_key, unit_code, unit_level, valid_from, valid_to from {{ ref('int_units') }}
+    select
+        unit_key,
+        unit_code,
+        unit_level,
+        valid_from,
+        valid_to
+    from {{ ref('int_units') }}
 
 ),
 
@@ -60,12 +77,12 @@ placed as (
     inner join periods as p on s.period = p.period
     inner join units as u
         on s.unit_code = u.unit_code
-        and u.valid_from <= p.period_end
-        and coalesce(u.valid_to, {{ end_of_time() }}) >= p.period_start
+            and p.period_end >= u.valid_from
+            and coalesce(u.valid_to, {{ end_of_time() }}) >= p.period_start
     qualify row_number() over (
-        partition by s.unit_code, s.period, s.indicator_code, s.dimension
-        order by u.valid_from desc
-    ) = 1
+            partition by s.unit_code, s.period, s.indicator_code, s.dimension
+            order by u.valid_from desc
+        ) = 1
 
 )
 

@@ -5,19 +5,25 @@ with
 
 years as (
 
-    select y::integer as period_year
+    select t.y::integer as period_year
     from range({{ var('calendar_first_year') }}, {{ var('calendar_last_year') }} + 1) as t (y)
 
 ),
 
-months as (
+numbered as (
 
+    -- the sub-periods of a year: 2 halves, 4 quarters, 12 months
     select
-        period_year,
-        m::integer as period_month,
-        make_date(period_year, m::integer, 1) as month_start
+        years.period_year,
+        grains.period_grain,
+        grains.months_per_period,
+        n.period_number::integer as period_number
     from years
-    cross join range(1, 13) as t (m)
+    cross join (
+        values ('half_year', 6), ('quarter', 3), ('month', 1)
+    ) as grains (period_grain, months_per_period)
+    cross join range(1, 13) as n (period_number)
+    where n.period_number * grains.months_per_period <= 12
 
 ),
 
@@ -25,45 +31,31 @@ periods as (
 
     select
         'year' as period_grain,
-        period_year::varchar as period,
-        make_date(period_year, 1, 1) as period_start,
-        make_date(period_year, 12, 31) as period_end,
-        period_year,
+        years.period_year::varchar as period,
+        make_date(years.period_year, 1, 1) as period_start,
+        make_date(years.period_year, 12, 31) as period_end,
+        years.period_year,
         1 as period_number
     from years
 
     union all
 
     select
-        'half_year',
-        period_year || '-H' || h,
-        make_date(period_year, 6 * h - 5, 1),
-        last_day(make_date(period_year, 6 * h, 1)),
-        period_year,
-        h
-    from years cross join (values (1), (2)) as t (h)
-
-    union all
-
-    select
-        'quarter',
-        period_year || '-Q' || q,
-        make_date(period_year, 3 * q - 2, 1),
-        last_day(make_date(period_year, 3 * q, 1)),
-        period_year,
-        q
-    from years cross join (values (1), (2), (3), (4)) as t (q)
-
-    union all
-
-    select
-        'month',
-        strftime(month_start, '%Y-%m'),
-        month_start,
-        last_day(month_start),
-        period_year,
-        period_month
-    from months
+        numbered.period_grain,
+        numbered.period_year::varchar || case numbered.period_grain
+            when 'half_year' then '-H' || numbered.period_number
+            when 'quarter' then '-Q' || numbered.period_number
+            else '-' || lpad(numbered.period_number::varchar, 2, '0')
+        end as period,
+        make_date(
+            numbered.period_year, (numbered.period_number - 1) * numbered.months_per_period + 1, 1
+        ) as period_start,
+        last_day(
+            make_date(numbered.period_year, numbered.period_number * numbered.months_per_period, 1)
+        ) as period_end,
+        numbered.period_year,
+        numbered.period_number
+    from numbered
 
 )
 

@@ -1,3 +1,5 @@
+-- noqa: disable=AL03
+-- (the branches of the unions below take their column names from the first branch)
 -- Every administrative unit and agency with its validity period (valid_to inclusive; null while
 -- it exists). A code can name different units before and after 1 July 2025: the key of a unit
 -- is (unit_code, valid_from), also written unit_key.
@@ -81,7 +83,7 @@ provinces_after as (
         cast(null as varchar)
     from {{ ref('admin_provinces_2025_07') }} as p
     cross join params
-    where p.code not in (select province_code from unchanged_provinces)
+    where p.code not in (select u.province_code from unchanged_provinces as u)
 
 ),
 
@@ -152,11 +154,16 @@ communes_after as (
 territorial as (
 
     select * from nation
-    union all select * from provinces_before
-    union all select * from provinces_after
-    union all select * from districts
-    union all select * from communes_before
-    union all select * from communes_after
+    union all
+    select * from provinces_before
+    union all
+    select * from provinces_after
+    union all
+    select * from districts
+    union all
+    select * from communes_before
+    union all
+    select * from communes_after
 
 ),
 
@@ -187,8 +194,8 @@ agencies as (
     from territorial as p
     inner join {{ ref('agency_departments') }} as d
         on p.unit_level = 'province'
-        and d.valid_from <= coalesce(p.valid_to, {{ end_of_time() }})
-        and coalesce(d.valid_to, {{ end_of_time() }}) >= p.valid_from
+            and d.valid_from <= coalesce(p.valid_to, {{ end_of_time() }})
+            and coalesce(d.valid_to, {{ end_of_time() }}) >= p.valid_from
 
 ),
 
@@ -209,13 +216,15 @@ with_parent as (
     from units as u
     left join units as parent
         on u.parent_unit_code = parent.unit_code
-        and parent.unit_level = case u.unit_level
-            when 'province' then 'nation'
-            when 'district' then 'province'
-            when 'agency' then 'province'
-            when 'commune' then case when u.valid_from < (select reform_date from params) then 'district' else 'province' end
-        end
-        and u.valid_from between parent.valid_from and coalesce(parent.valid_to, {{ end_of_time() }})
+            and parent.unit_level = case u.unit_level
+                when 'province' then 'nation'
+                when 'district' then 'province'
+                when 'agency' then 'province'
+                when
+                    'commune'
+                    then case when u.valid_from < (select reform_date from params) then 'district' else 'province' end
+            end
+            and u.valid_from between parent.valid_from and coalesce(parent.valid_to, {{ end_of_time() }})
 
 ),
 
@@ -242,7 +251,9 @@ select
     case k.unit_level
         when 'province' then k.unit_key
         when 'nation' then null
-        when 'commune' then case when parent.unit_level = 'district' then parent.parent_unit_key else k.parent_unit_key end
+        when
+            'commune'
+            then case when parent.unit_level = 'district' then parent.parent_unit_key else k.parent_unit_key end
         else k.parent_unit_key
     end as province_unit_key,
     case

@@ -23,7 +23,9 @@ computed as (
 
 reported as (
 
-    select *, 'reported' as source
+    select
+        *,
+        'reported' as source
     from {{ ref('int_indicator_values__submissions') }}
 
 ),
@@ -44,7 +46,11 @@ units as (
 
 catalogue as (
 
-    select indicator_code, unit, direction from {{ ref('indicators') }}
+    select
+        indicator_code,
+        unit,
+        direction
+    from {{ ref('indicators') }}
 
 ),
 
@@ -83,14 +89,14 @@ enriched as (
     inner join periods as p on v.period = p.period
     left join targets as unit_target
         on u.unit_code = unit_target.unit_code
-        and v.unit_level = unit_target.unit_level
-        and p.period_year = unit_target.year
-        and v.indicator_code = unit_target.indicator_code
+            and v.unit_level = unit_target.unit_level
+            and p.period_year = unit_target.year
+            and v.indicator_code = unit_target.indicator_code
     left join targets as level_target
         on level_target.unit_code is null
-        and v.unit_level = level_target.unit_level
-        and p.period_year = level_target.year
-        and v.indicator_code = level_target.indicator_code
+            and v.unit_level = level_target.unit_level
+            and p.period_year = level_target.year
+            and v.indicator_code = level_target.indicator_code
 
 ),
 
@@ -107,8 +113,8 @@ level_stability as (
     from (select distinct period from all_values) as used
     inner join periods as p on used.period = p.period
     inner join units as u
-        on u.valid_from <= p.period_end
-        and coalesce(u.valid_to, {{ end_of_time() }}) >= p.period_start
+        on p.period_end >= u.valid_from
+            and coalesce(u.valid_to, {{ end_of_time() }}) >= p.period_start
     group by all
 
 ),
@@ -173,19 +179,19 @@ select
 from enriched as e
 left join enriched as prev
     on e.unit_key = prev.unit_key
-    and e.indicator_code = prev.indicator_code
-    and e.dimension = prev.dimension
-    and e.source = prev.source
-    and e.previous_period = prev.period
+        and e.indicator_code = prev.indicator_code
+        and e.dimension = prev.dimension
+        and e.source = prev.source
+        and e.previous_period = prev.period
 left join enriched as last_year
     on e.unit_key = last_year.unit_key
-    and e.indicator_code = last_year.indicator_code
-    and e.dimension = last_year.dimension
-    and e.source = last_year.source
-    and e.same_period_previous_year = last_year.period
+        and e.indicator_code = last_year.indicator_code
+        and e.dimension = last_year.dimension
+        and e.source = last_year.source
+        and e.same_period_previous_year = last_year.period
 left join rankable as r
     on e.unit_key = r.unit_key
-    and e.period = r.period
-    and e.indicator_code = r.indicator_code
-    and e.dimension = r.dimension
-    and e.source = r.source
+        and e.period = r.period
+        and e.indicator_code = r.indicator_code
+        and e.dimension = r.dimension
+        and e.source = r.source

@@ -91,13 +91,14 @@ def _refresh(settings: Settings) -> int:
     gate = result.gate
     assert gate is not None and result.published is not None
     print(
-        f"Quality gate passed: {len(gate.outcomes)} expectations, "
-        f"{len(gate.warnings)} warning(s)"
+        f"Quality gate passed: {len(gate.outcomes)} expectations, {len(gate.warnings)} warning(s)"
     )
     for warning in gate.warnings:
         print("  - " + warning.describe())
     total = sum(result.published.tables.values())
-    print(f"Published {len(result.published.tables)} marts ({total} rows) to {result.published.path}")
+    print(
+        f"Published {len(result.published.tables)} marts ({total} rows) to {result.published.path}"
+    )
     return 0
 
 
@@ -146,9 +147,17 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
         con.close()
     by_unit: dict[tuple[str, str], dict[str, tuple]] = {}
     for code, name, indicator, value, rank, ranked_of, attainment, change in rows:
-        by_unit.setdefault((code, name), {})[indicator] = (value, rank, ranked_of, attainment, change)
+        by_unit.setdefault((code, name), {})[indicator] = (
+            value,
+            rank,
+            ranked_of,
+            attainment,
+            change,
+        )
     marks = {"exceeded": "▲", "met": "=", "not_met": "▼", "no_target": " "}
-    header = f"{'Tỉnh / thành phố':<22}" + "".join(f"{label:>22}" for _, label in SCORECARD_INDICATORS)
+    header = f"{'Tỉnh / thành phố':<22}" + "".join(
+        f"{label:>22}" for _, label in SCORECARD_INDICATORS
+    )
     lines = [f"Bảng điểm quý {period} (kỳ gần nhất) — hạng / số tỉnh, ▲▼ so với chỉ tiêu", header]
     for (code, name), values in sorted(by_unit.items()):
         cells = []
@@ -175,8 +184,10 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     started = time.perf_counter()
     print(f"1/3 Generating sample feeds into {settings.landing_dir} ...")
     summary = generate(settings.seeds_dir, settings.landing_dir, GenerateConfig(seed=args.seed))
+    months: list[str] = summary["months"]  # type: ignore[assignment]
+    first, last = months
     print(
-        f"    {summary['dossier_rows']} dossier rows, months {summary['months'][0]}..{summary['months'][1]}, "
+        f"    {summary['dossier_rows']} dossier rows, months {first}..{last}, "
         f"{summary['provinces_before']} provinces before 1 July 2025 and {summary['provinces_after']} after"
     )
     print("2/3 Refreshing: ingest, dbt build, quality gate, publish ...")
@@ -216,7 +227,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="de06", description="Project 06 (Đề án 06) indicator warehouse"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="generate sample data, build, check, publish, show a scorecard")
+    demo = sub.add_parser(
+        "demo", help="generate sample data, build, check, publish, show a scorecard"
+    )
     demo.add_argument("--seed", type=int, default=6)
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     demo.set_defaults(func=_cmd_demo)
@@ -226,7 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref = sub.add_parser("refresh", help="ingest the landing folder, build, check, publish")
     ref.set_defaults(func=_cmd_refresh)
     gen = sub.add_parser("generate", help="write synthetic feeds (deterministic per seed)")
-    gen.add_argument("--out", help=f"folder (default: the landing folder, with {', '.join(FEEDS)}/)")
+    gen.add_argument(
+        "--out", help=f"folder (default: the landing folder, with {', '.join(FEEDS)}/)"
+    )
     gen.add_argument("--seed", type=int, default=6)
     gen.add_argument("--start", default="2024-01", help="first month, YYYY-MM")
     gen.add_argument("--months", type=int, default=24)

@@ -27,11 +27,28 @@ PROCEDURES = np.array(
     ["1.001612", "1.000894", "2.000889", "1.004227", "2.001023", "1.010820", "1.003003", "2.000528"]
 )
 DOSSIER_COLUMNS = (
-    "source_system", "dossier_id", "agency_code", "unit_code", "procedure_code", "received_at",
-    "channel", "online_level", "due_at", "finished_at", "status", "fee_amount", "payment_channel",
-    "is_digitized", "has_e_result", "reused_data", "identity_verified", "applicant_id",
-    "satisfaction", "synced_national_at", "updated_at",
-)  # fmt: skip
+    "source_system",
+    "dossier_id",
+    "agency_code",
+    "unit_code",
+    "procedure_code",
+    "received_at",
+    "channel",
+    "online_level",
+    "due_at",
+    "finished_at",
+    "status",
+    "fee_amount",
+    "payment_channel",
+    "is_digitized",
+    "has_e_result",
+    "reused_data",
+    "identity_verified",
+    "applicant_id",
+    "satisfaction",
+    "synced_national_at",
+    "updated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -84,8 +101,7 @@ class _Generator:
             by_prov_new.setdefault(prov, []).append(commune)
         k = cfg.communes_per_province
         self.communes_old = {
-            p: sorted(self.rng.choice(sorted(by_prov_old[p]), size=k, replace=False))
-            for p in old
+            p: sorted(self.rng.choice(sorted(by_prov_old[p]), size=k, replace=False)) for p in old
         }
         self.communes_new = {
             p: sorted(self.rng.choice(sorted(by_prov_new[p]), size=k, replace=False))
@@ -148,9 +164,8 @@ class _Generator:
         commune_grid = np.array([communes[p] for p in provs])  # provinces x communes
         commune = commune_grid[prov_i, commune_pick]
         days_in_month = (_month_after(month) - month).days
-        received = (
-            np.datetime64(month, "s")
-            + r.integers(0, days_in_month * 86400, size=n).astype("timedelta64[s]")
+        received = np.datetime64(month, "s") + r.integers(0, days_in_month * 86400, size=n).astype(
+            "timedelta64[s]"
         )
         depts = [
             d["dept_code"]
@@ -293,9 +308,18 @@ SUBMITTED_RATES = (
 )
 DOCUMENT_TYPES = ("health_insurance_card", "driving_licence", "vehicle_registration", "tax_code")
 SUBMISSION_HEADER = (
-    "unit_code", "period", "as_of", "indicator_code", "dimension", "numerator", "denominator",
-    "value", "target", "rank", "ranked_of",
-)  # fmt: skip
+    "unit_code",
+    "period",
+    "as_of",
+    "indicator_code",
+    "dimension",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "rank",
+    "ranked_of",
+)
 
 
 def _vn(number: float, decimals: int = 0) -> str:
@@ -323,19 +347,55 @@ def _submission_rows(gen: _Generator, period: str, half_end: dt.date) -> list[li
         for doc in DOCUMENT_TYPES:
             count = int(r.integers(1_000, 900_000))
             rows.append(
-                [p, period, half_end.isoformat(), "vneid_integrated_documents", doc, "", "",
-                 _vn(count) if vn_format else str(count), "", "", ""]
-            )  # fmt: skip
+                [
+                    p,
+                    period,
+                    half_end.isoformat(),
+                    "vneid_integrated_documents",
+                    doc,
+                    "",
+                    "",
+                    _vn(count) if vn_format else str(count),
+                    "",
+                    "",
+                    "",
+                ]
+            )
         count = int(r.integers(50_000, 2_000_000))
-        rows.append([p, period, half_end.isoformat(), "civil_registry_digitized", "", "", "",
-                     _vn(count) if vn_format else str(count), "", "", ""])  # fmt: skip
+        rows.append(
+            [
+                p,
+                period,
+                half_end.isoformat(),
+                "civil_registry_digitized",
+                "",
+                "",
+                "",
+                _vn(count) if vn_format else str(count),
+                "",
+                "",
+                "",
+            ]
+        )
     # the published 766 index, with ranks among the provinces of the time
     scores = np.round(r.uniform(60, 92, len(provs)), 2)
     order = (-scores).argsort().argsort() + 1
     for p, score, rank in zip(provs, scores, order, strict=True):
-        rows.append([p, period, "", "index_766_score", "", "", "",
-                     _vn(float(score), 2) if vn_format else f"{score:.2f}", "",
-                     str(rank), str(len(provs))])  # fmt: skip
+        rows.append(
+            [
+                p,
+                period,
+                "",
+                "index_766_score",
+                "",
+                "",
+                "",
+                _vn(float(score), 2) if vn_format else f"{score:.2f}",
+                "",
+                str(rank),
+                str(len(provs)),
+            ]
+        )
     return rows
 
 
@@ -424,13 +484,18 @@ def _write_tasks(gen: _Generator, months: list[dt.date], out: Path) -> Path:
                     status = r.choice(["done", "in_progress", "not_started"], p=[0.5, 0.35, 0.15])
                     recurring = r.random() < 0.2
                     deadline = "" if recurring else dt.date(year, int(r.integers(3, 13)), 28)
-                    writer.writerow([
-                        p, year, f"NV{year}-{t + 1:03d}",
-                        f"{TASK_TITLES[t % len(TASK_TITLES)]} (đợt {t // len(TASK_TITLES) + 1})",
-                        "central" if r.random() < 0.6 else "provincial",
-                        deadline, status,
-                        f"{min(dt.date(year, 12, 31), last):%Y-%m-%d} 17:00:00",
-                    ])  # fmt: skip
+                    writer.writerow(
+                        [
+                            p,
+                            year,
+                            f"NV{year}-{t + 1:03d}",
+                            f"{TASK_TITLES[t % len(TASK_TITLES)]} (đợt {t // len(TASK_TITLES) + 1})",
+                            "central" if r.random() < 0.6 else "provincial",
+                            deadline,
+                            status,
+                            f"{min(dt.date(year, 12, 31), last):%Y-%m-%d} 17:00:00",
+                        ]
+                    )
     return path
 
 

@@ -57,9 +57,16 @@ DOSSIER_COLUMNS: dict[str, str] = {
     "updated_at": "timestamp",
 }
 DOSSIER_REQUIRED = (
-    "source_system", "dossier_id", "agency_code", "unit_code", "received_at", "channel",
-    "due_at", "status", "updated_at",
-)  # fmt: skip
+    "source_system",
+    "dossier_id",
+    "agency_code",
+    "unit_code",
+    "received_at",
+    "channel",
+    "due_at",
+    "status",
+    "updated_at",
+)
 DOSSIER_ENUMS = {
     "source_system": ("provincial", "national_portal"),
     "channel": ("online", "direct", "postal"),
@@ -69,12 +76,28 @@ DOSSIER_ENUMS = {
     "satisfaction": ("very_satisfied", "satisfied", "neutral", "dissatisfied"),
 }
 SUBMISSION_COLUMNS = (
-    "unit_code", "period", "as_of", "indicator_code", "dimension", "numerator", "denominator",
-    "value", "target", "rank", "ranked_of",
-)  # fmt: skip
+    "unit_code",
+    "period",
+    "as_of",
+    "indicator_code",
+    "dimension",
+    "numerator",
+    "denominator",
+    "value",
+    "target",
+    "rank",
+    "ranked_of",
+)
 TASK_COLUMNS = (
-    "unit_code", "year", "task_id", "title", "origin", "deadline", "status", "updated_at",
-)  # fmt: skip
+    "unit_code",
+    "year",
+    "task_id",
+    "title",
+    "origin",
+    "deadline",
+    "status",
+    "updated_at",
+)
 FEED_COLUMNS: dict[str, tuple[str, ...]] = {
     "dossiers": tuple(DOSSIER_COLUMNS),
     "submissions": SUBMISSION_COLUMNS,
@@ -268,8 +291,11 @@ def detect_feed(path: Path) -> str:
             )
         )
         cols = [nfc(c).strip().lower() for c in cols]
-    for feed, key in (("dossiers", "dossier_id"), ("submissions", "indicator_code"),
-                      ("tasks", "task_id")):  # fmt: skip
+    for feed, key in (
+        ("dossiers", "dossier_id"),
+        ("submissions", "indicator_code"),
+        ("tasks", "task_id"),
+    ):
         if key in cols:
             return feed
     raise IngestError(
@@ -320,21 +346,40 @@ class Loader:
         self.con.executemany(
             "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (load_id, feed, path.name, p.row_number, p.column, p.value, p.code, p.message,
-                 REASONS_VI.get(p.code, p.code))
+                (
+                    load_id,
+                    feed,
+                    path.name,
+                    p.row_number,
+                    p.column,
+                    p.value,
+                    p.code,
+                    p.message,
+                    REASONS_VI.get(p.code, p.code),
+                )
                 for p in problems
             ],
-        )  # fmt: skip
+        )
 
     def _record(self, load_id: int, digest: str, kind: str, report: FileReport) -> None:
         self.con.execute(
             "insert into raw.load_files values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?)",
             [
-                load_id, report.feed or "unknown", report.path.name, str(report.path), digest, kind,
-                report.status, report.rows_read, report.accepted, report.superseded,
-                report.quarantined, report.extra_columns, report.message,
+                load_id,
+                report.feed or "unknown",
+                report.path.name,
+                str(report.path),
+                digest,
+                kind,
+                report.status,
+                report.rows_read,
+                report.accepted,
+                report.superseded,
+                report.quarantined,
+                report.extra_columns,
+                report.message,
             ],
-        )  # fmt: skip
+        )
 
     def _write_rejection_file(self, path: Path, load_id: int, problems: list[Problem]) -> None:
         """Copy a rejected file, or list the rejected rows, in the quarantine folder."""
@@ -347,9 +392,16 @@ class Loader:
             writer = csv.writer(handle)
             writer.writerow(["file", "row", "column", "value", "reason", "ly_do"])
             for p in problems:
-                writer.writerow([path.name, p.row_number or "", p.column or "",
-                                 spreadsheet_safe(p.value or ""), p.message,
-                                 REASONS_VI.get(p.code, p.code)])  # fmt: skip
+                writer.writerow(
+                    [
+                        path.name,
+                        p.row_number or "",
+                        p.column or "",
+                        spreadsheet_safe(p.value or ""),
+                        p.message,
+                        REASONS_VI.get(p.code, p.code),
+                    ]
+                )
 
     # -- entry point ----------------------------------------------------------------------
     def load(self, path: Path) -> FileReport:
@@ -570,26 +622,50 @@ class Loader:
             if len(entries) == 1 or len(figures) == 1:
                 keep.append(entries[0])
                 for row_number, _ in entries[1:]:
-                    problems.append(Problem(row_number, None, None, "duplicate_row",
-                                            f"duplicate of row {entries[0][0]}"))  # fmt: skip
+                    problems.append(
+                        Problem(
+                            row_number,
+                            None,
+                            None,
+                            "duplicate_row",
+                            f"duplicate of row {entries[0][0]}",
+                        )
+                    )
             else:
                 for row_number, _ in entries:
-                    problems.append(Problem(
-                        row_number, None, None, "duplicate_row",
-                        "conflicting rows for the same unit, period, indicator and dimension "
-                        f"(rows {', '.join(str(n) for n, _ in entries)})",
-                    ))  # fmt: skip
+                    problems.append(
+                        Problem(
+                            row_number,
+                            None,
+                            None,
+                            "duplicate_row",
+                            "conflicting rows for the same unit, period, indicator and dimension "
+                            f"(rows {', '.join(str(n) for n, _ in entries)})",
+                        )
+                    )
         if keep:
             self.con.executemany(
-            "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (r["unit_code"], r["period"], r["as_of"], r["indicator_code"], r["dimension"],
-                 r["numerator"], r["denominator"], r["value"], r["target"], r["rank"],
-                 r["ranked_of"], json.dumps(r["extra"], ensure_ascii=False) if r["extra"] else None,
-                 load_id, n)
-                for n, r in sorted(keep, key=lambda x: x[0])
-            ],
-        )  # fmt: skip
+                "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r["unit_code"],
+                        r["period"],
+                        r["as_of"],
+                        r["indicator_code"],
+                        r["dimension"],
+                        r["numerator"],
+                        r["denominator"],
+                        r["value"],
+                        r["target"],
+                        r["rank"],
+                        r["ranked_of"],
+                        json.dumps(r["extra"], ensure_ascii=False) if r["extra"] else None,
+                        load_id,
+                        n,
+                    )
+                    for n, r in sorted(keep, key=lambda x: x[0])
+                ],
+            )
         report.accepted = len(keep)
         report.reasons.update(Counter(p.code for p in problems))
         return problems
@@ -604,8 +680,10 @@ class Loader:
                 Problem(row_number, column, None if value is None else str(value), code, message)
             )
 
-        text = {c: _cell_text(cells, index[c]) for c in ("unit_code", "period", "as_of",
-                                                         "indicator_code", "dimension")}  # fmt: skip
+        text = {
+            c: _cell_text(cells, index[c])
+            for c in ("unit_code", "period", "as_of", "indicator_code", "dimension")
+        }
         unit, indicator = text["unit_code"], text["indicator_code"].lower()
         period = None
         if not unit:
@@ -629,8 +707,12 @@ class Loader:
             if not validities:
                 bad("unit_code", unit, "unknown_unit", f"unknown unit code '{unit}'")
             elif period and not any(v.overlaps(period.start, period.end) for v in validities):
-                bad("unit_code", unit, "unit_not_valid_in_period",
-                    f"unit '{unit}' did not exist in {period.code}")  # fmt: skip
+                bad(
+                    "unit_code",
+                    unit,
+                    "unit_not_valid_in_period",
+                    f"unit '{unit}' did not exist in {period.code}",
+                )
         spec = self.ref.indicators.get(indicator)
         if not indicator:
             bad("indicator_code", "", "missing_value", "indicator_code is required")
@@ -671,8 +753,12 @@ class Loader:
         num, den, val = numbers["numerator"], numbers["denominator"], numbers["value"]
         is_rate = spec is not None and spec["unit"] == "rate"
         if (num is None) != (den is None):
-            bad("numerator" if num is None else "denominator", None, "counts_incomplete",
-                "give both numerator and denominator, or neither")  # fmt: skip
+            bad(
+                "numerator" if num is None else "denominator",
+                None,
+                "counts_incomplete",
+                "give both numerator and denominator, or neither",
+            )
         if (
             num is None
             and den is None
@@ -681,8 +767,12 @@ class Loader:
         ):
             bad("value", None, "no_figures", "the row needs numerator and denominator, or value")
         if is_rate and num and den and num.value > den.value:
-            bad("numerator", _cell_text(cells, index["numerator"]), "numerator_above_denominator",
-                f"numerator {num.value:g} is above denominator {den.value:g}")  # fmt: skip
+            bad(
+                "numerator",
+                _cell_text(cells, index["numerator"]),
+                "numerator_above_denominator",
+                f"numerator {num.value:g} is above denominator {den.value:g}",
+            )
         if spec is not None and spec["unit"] in ("rate", "points") and val and val.value > 100:
             bad(
                 "value",
@@ -695,8 +785,12 @@ class Loader:
             # "beyond rounding": one unit of the last decimal typed (30,54 for 30,535 passes)
             tolerance = 10 ** (-val.decimals) + 1e-9
             if abs(computed - val.value) > tolerance:
-                bad("value", _cell_text(cells, index["value"]), "value_conflict",
-                    f"value {val.value:g} disagrees with {num.value:g} / {den.value:g} = {computed:.4f}%")  # fmt: skip
+                bad(
+                    "value",
+                    _cell_text(cells, index["value"]),
+                    "value_conflict",
+                    f"value {val.value:g} disagrees with {num.value:g} / {den.value:g} = {computed:.4f}%",
+                )
         rank, ranked_of = numbers["rank"], numbers["ranked_of"]
         if rank and ranked_of and rank.value > ranked_of.value:
             bad(
@@ -788,9 +882,21 @@ class Loader:
                 problems.extend(row_problems)
                 continue
             extra = {c: _cell_text(cells, index[c]) for c in report.extra_columns}
-            good.append((t["unit_code"], year, t["task_id"], t["title"], t["origin"] or None, deadline,
-                         t["status"], updated, json.dumps(extra, ensure_ascii=False) if extra else None,
-                         load_id, n))  # fmt: skip
+            good.append(
+                (
+                    t["unit_code"],
+                    year,
+                    t["task_id"],
+                    t["title"],
+                    t["origin"] or None,
+                    deadline,
+                    t["status"],
+                    updated,
+                    json.dumps(extra, ensure_ascii=False) if extra else None,
+                    load_id,
+                    n,
+                )
+            )
         if good:
             self.con.executemany(
                 "insert into raw.tasks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", good

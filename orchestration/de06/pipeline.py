@@ -67,7 +67,12 @@ def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:
     env = {**os.environ, **settings.dbt_env()}
     cmd = [dbt_executable(), *args]
     if args and args[0] not in ("--version", "-v"):
-        cmd += ["--project-dir", str(settings.project_dir), "--profiles-dir", str(settings.project_dir)]
+        cmd += [
+            "--project-dir",
+            str(settings.project_dir),
+            "--profiles-dir",
+            str(settings.project_dir),
+        ]
     proc = subprocess.run(cmd, env=env, cwd=settings.project_dir, check=False)
     if check and proc.returncode != 0:
         raise StepFailed(f"dbt {' '.join(args)} failed (exit {proc.returncode}); see the log above")
@@ -117,7 +122,11 @@ def gate_for_run(settings: Settings, run_id: str) -> GateResult:
             stored = stored_results(con, run_id)
             done = {o.suite for o in stored}
             missing = [s for s in load_suites() if s.name not in done]
-            result = run_gate(con, settings.quality_dir, run_id, missing) if missing else GateResult(run_id)
+            result = (
+                run_gate(con, settings.quality_dir, run_id, missing)
+                if missing
+                else GateResult(run_id)
+            )
         finally:
             con.close()
     result.outcomes = stored + result.outcomes
@@ -143,7 +152,9 @@ class RefreshResult:
 
 def refresh(settings: Settings, run_id: str | None = None) -> RefreshResult:
     """The scheduled job: ingest landing, build, gate, publish only if the gate passes."""
-    result = RefreshResult(run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6])
+    result = RefreshResult(
+        run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
+    )
     result.reports = ingest_landing(settings)
     build(settings)
     result.gate, result.published = check_and_publish(settings, result.run_id)

@@ -102,7 +102,9 @@ def load_reference(seeds_dir: Path) -> Reference:
     units = seeds_dir / "admin_units"
     provinces_old = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_03.csv")}
     provinces_new = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_07.csv")}
-    districts = {r["code"]: r["province_code"] for r in _read(units / "admin_districts_2025_03.csv")}
+    districts = {
+        r["code"]: r["province_code"] for r in _read(units / "admin_districts_2025_03.csv")
+    }
     communes_old = {
         r["code"]: r["district_code"] for r in _read(units / "admin_communes_2025_03.csv")
     }
@@ -114,9 +116,7 @@ def load_reference(seeds_dir: Path) -> Reference:
         for r in _read(units / "admin_province_merger_2025.csv")
     }
     departments = _read(seeds_dir / "agencies" / "agency_departments.csv")
-    indicators = {
-        r["indicator_code"]: r for r in _read(seeds_dir / "catalogue" / "indicators.csv")
-    }
+    indicators = {r["indicator_code"]: r for r in _read(seeds_dir / "catalogue" / "indicators.csv")}
     return Reference(
         provinces_old=provinces_old,
         provinces_new=provinces_new,

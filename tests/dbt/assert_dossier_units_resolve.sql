@@ -3,6 +3,9 @@
 -- data-quality work quarantines them at ingest).
 {{ config(severity='warn') }}
 
-select source_system, dossier_id, received_date
+select
+    source_system,
+    dossier_id,
+    received_date
 from {{ ref('int_dossiers__enriched') }}
 where province_unit_key is null

@@ -4,7 +4,10 @@ with
 
 counted as (
 
-    select source_system, received_month, n_received
+    select
+        source_system,
+        received_month,
+        n_received
     from {{ ref('int_dossier_measures__monthly') }}
     where unit_level = 'nation'
 
@@ -12,14 +15,20 @@ counted as (
 
 dossiers as (
 
-    select source_system, received_month, count(*) as n_dossiers
+    select
+        source_system,
+        received_month,
+        count(*) as n_dossiers
     from {{ ref('int_dossiers__enriched') }}
     where province_unit_key is not null
     group by all
 
 )
 
-select *
+select
+    counted.*,
+    dossiers.n_dossiers
 from counted
-full outer join dossiers using (source_system, received_month)
+full outer join dossiers
+    on counted.source_system = dossiers.source_system and counted.received_month = dossiers.received_month
 where counted.n_received is distinct from dossiers.n_dossiers

@@ -12,7 +12,11 @@ facts as (
 
 provinces as (
 
-    select period, indicator_code, sum(numerator) as numerator, sum(denominator) as denominator
+    select
+        period,
+        indicator_code,
+        sum(numerator) as numerator,
+        sum(denominator) as denominator
     from facts
     where unit_level = 'province'
     group by all
@@ -21,7 +25,11 @@ provinces as (
 
 nation as (
 
-    select period, indicator_code, numerator, denominator
+    select
+        period,
+        indicator_code,
+        numerator,
+        denominator
     from facts
     where unit_level = 'nation'
 
@@ -32,6 +40,8 @@ select
     provinces.numerator as provinces_numerator,
     provinces.denominator as provinces_denominator
 from nation
-full outer join provinces using (period, indicator_code)
-where nation.numerator is distinct from provinces.numerator
+full outer join provinces
+    on nation.period = provinces.period and nation.indicator_code = provinces.indicator_code
+where
+    nation.numerator is distinct from provinces.numerator
     or nation.denominator is distinct from provinces.denominator

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import make_settings
 
+from conftest import make_settings
 from de06.generate import GenerateConfig, generate
 from de06.pipeline import run_dbt
 
 pytestmark = pytest.mark.slow
 
 
-def _load_defs(env: dict[str, str]):  # noqa: ANN202 - returns dagster.Definitions
+def _load_defs(env: dict[str, str]):
     os.environ.update(env)
     import de06.defs.assets
     import de06.defs.dbt
@@ -51,8 +51,11 @@ def test_definitions_validate(dagster_home: dict[str, str]) -> None:
     dagster = str(Path(sys.executable).with_name("dagster"))
     proc = subprocess.run(
         [dagster, "definitions", "validate", "-m", "de06.defs"],
-        env={**os.environ, **dagster_home}, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        env={**os.environ, **dagster_home},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
@@ -75,14 +78,19 @@ def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, 
     import dagster as dg
 
     home = Path(dagster_home["DE06_HOME"])
-    generate(make_settings(home).seeds_dir, home / "landing",
-             GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600))  # fmt: skip
+    generate(
+        make_settings(home).seeds_dir,
+        home / "landing",
+        GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600),
+    )
     defs = _load_defs(dagster_home)
     job = defs.resolve_job_def("refresh")
     with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
-        materialized = {"/".join(e.asset_key.path) for e in result.get_asset_materialization_events()}
+        materialized = {
+            "/".join(e.asset_key.path) for e in result.get_asset_materialization_events()
+        }
         assert {"raw/dossiers", "marts/fct_indicator_values", "published/warehouse"} <= materialized
         checks = {
             ("/".join(e.asset_key.path), e.check_name): e.passed

@@ -11,8 +11,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from conftest import TEST_KEY
 
+from conftest import TEST_KEY
 from de06.cli import main
 from de06.ingest import DOSSIER_COLUMNS, SUBMISSION_COLUMNS, ingest
 from de06.settings import Settings
@@ -42,7 +42,9 @@ BASE = {
 }
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8"
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle)
@@ -78,7 +80,13 @@ def test_applicant_id_is_stored_only_as_its_hmac(settings: Settings, tmp_path: P
     ingest(settings, [path])
     expected = hmac.new(TEST_KEY.encode(), b"070123456789", hashlib.sha256).hexdigest()
     assert query(settings, "select applicant_key from raw.dossiers") == [(expected,)]
-    columns = [r[0] for r in query(settings, "select column_name from information_schema.columns where table_name = 'dossiers'")]
+    columns = [
+        r[0]
+        for r in query(
+            settings,
+            "select column_name from information_schema.columns where table_name = 'dossiers'",
+        )
+    ]
     assert "applicant_id" not in columns
     # the clear ID appears nowhere in the database file
     assert b"070123456789" not in settings.warehouse_db.read_bytes()
@@ -92,12 +100,21 @@ def test_bad_rows_are_quarantined_with_row_and_column(settings: Settings, tmp_pa
         {"dossier_id": "D4", "fee_amount": "-5"},  # row 5: negative fee
         {"dossier_id": ""},  # row 6: no id
         {},  # row 7: the same version as row 2 again
-        {"dossier_id": "D7", "status": "finished", "finished_at": "2024-03-02 10:00:00",
-         "updated_at": "2024-03-02 10:00:00"},  # row 8: good
-    )  # fmt: skip
+        {
+            "dossier_id": "D7",
+            "status": "finished",
+            "finished_at": "2024-03-02 10:00:00",
+            "updated_at": "2024-03-02 10:00:00",
+        },  # row 8: good
+    )
     path = write_csv(tmp_path / "dossiers" / "bad.csv", list(DOSSIER_COLUMNS), rows)
     [report] = ingest(settings, [path])
-    assert (report.rows_read, report.accepted, report.superseded, report.quarantined) == (7, 2, 0, 5)
+    assert (report.rows_read, report.accepted, report.superseded, report.quarantined) == (
+        7,
+        2,
+        0,
+        5,
+    )
     found = query(
         settings,
         "select row_number, column_name, value, reason_code from raw.quarantine order by row_number",
@@ -109,7 +126,10 @@ def test_bad_rows_are_quarantined_with_row_and_column(settings: Settings, tmp_pa
         (6, "dossier_id", None, "missing_value"),
         (7, "dossier_id", "D1", "duplicate_row"),
     ]
-    assert sorted(r[0] for r in query(settings, "select dossier_id from raw.dossiers")) == ["D1", "D7"]
+    assert sorted(r[0] for r in query(settings, "select dossier_id from raw.dossiers")) == [
+        "D1",
+        "D7",
+    ]
     listing = next(settings.quarantine_dir.glob("*bad.rejected.csv"))
     assert "received_at" in listing.read_text(encoding="utf-8-sig")
 
@@ -118,8 +138,14 @@ def test_versions_are_kept_and_the_newest_wins(settings: Settings, tmp_path: Pat
     first = write_csv(
         tmp_path / "dossiers" / "v1.csv",
         list(DOSSIER_COLUMNS),
-        dossier_rows({}, {"status": "finished", "finished_at": "2024-03-02 08:00:00",
-                          "updated_at": "2024-03-02 08:00:00"}),  # fmt: skip
+        dossier_rows(
+            {},
+            {
+                "status": "finished",
+                "finished_at": "2024-03-02 08:00:00",
+                "updated_at": "2024-03-02 08:00:00",
+            },
+        ),
     )
     [r1] = ingest(settings, [first])
     assert (r1.accepted, r1.superseded) == (1, 1)
@@ -127,9 +153,15 @@ def test_versions_are_kept_and_the_newest_wins(settings: Settings, tmp_path: Pat
     late = write_csv(
         tmp_path / "dossiers" / "v2.csv",
         list(DOSSIER_COLUMNS),
-        dossier_rows({"status": "finished", "finished_at": "2024-03-02 08:00:00",
-                      "has_e_result": "true", "updated_at": "2024-04-01 08:00:00"},
-                     {"updated_at": "2024-03-01 08:30:00"}),  # fmt: skip
+        dossier_rows(
+            {
+                "status": "finished",
+                "finished_at": "2024-03-02 08:00:00",
+                "has_e_result": "true",
+                "updated_at": "2024-04-01 08:00:00",
+            },
+            {"updated_at": "2024-03-01 08:30:00"},
+        ),
     )
     [r2] = ingest(settings, [late])
     assert (r2.rows_read, r2.accepted, r2.superseded, r2.quarantined) == (2, 1, 1, 0)
@@ -147,7 +179,9 @@ def test_parquet_and_extra_columns(settings: Settings, tmp_path: Path) -> None:
 
 
 def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path) -> None:
-    missing = write_csv(tmp_path / "dossiers" / "a_missing.csv", ["dossier_id", "unit_code"], [["X", "70"]])
+    missing = write_csv(
+        tmp_path / "dossiers" / "a_missing.csv", ["dossier_id", "unit_code"], [["X", "70"]]
+    )
     empty = tmp_path / "dossiers" / "b_empty.csv"
     empty.write_text("")
     header_only = write_csv(tmp_path / "dossiers" / "c_header.csv", list(DOSSIER_COLUMNS), [])
@@ -167,8 +201,17 @@ def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path)
 SUB_HEADER = list(SUBMISSION_COLUMNS)
 
 
-def sub(unit: str, period: str, code: str, num: str = "", den: str = "", value: str = "",
-        dimension: str = "", rank: str = "", ranked_of: str = "") -> list[str]:  # fmt: skip
+def sub(
+    unit: str,
+    period: str,
+    code: str,
+    num: str = "",
+    den: str = "",
+    value: str = "",
+    dimension: str = "",
+    rank: str = "",
+    ranked_of: str = "",
+) -> list[str]:
     return [unit, period, "", code, dimension, num, den, value, "", rank, ranked_of]
 
 
@@ -202,7 +245,11 @@ def test_submissions_parse_vietnamese_numbers(settings: Settings, tmp_path: Path
     [
         (sub("99", "2024-H1", "eid_activation_rate", value="50"), "unknown_unit", "unit_code"),
         (sub("01", "2024-H1", "no_such", value="50"), "unknown_indicator", "indicator_code"),
-        (sub("01", "2024-H1", "school_fee_cashless_share", "433", "432"), "numerator_above_denominator", "numerator"),
+        (
+            sub("01", "2024-H1", "school_fee_cashless_share", "433", "432"),
+            "numerator_above_denominator",
+            "numerator",
+        ),
         (sub("01", "2024-H1", "eid_activation_rate", value="100,5"), "rate_above_100", "value"),
         (sub("01", "2099-H1", "eid_activation_rate", value="50"), "future_period", "period"),
         (sub("01", "2024-H7", "eid_activation_rate", value="50"), "bad_period", "period"),
@@ -212,11 +259,21 @@ def test_submissions_parse_vietnamese_numbers(settings: Settings, tmp_path: Path
         (sub("01", "2024-H1", "social_cashless_share", "1", "4", "30"), "value_conflict", "value"),
         (sub("01", "2024-H1", "eid_activation_rate", value="1,234"), "bad_number", "value"),
         (sub("75", "2026-H1", "eid_activation_rate", value="50"), None, None),  # Đồng Nai after
-        (sub("70", "2026-H1", "eid_activation_rate", value="50"), "unit_not_valid_in_period", "unit_code"),
-        (sub("01", "2024-H1", "index_766_score", value="80", rank="64", ranked_of="63"), "rank_above_ranked_of", "rank"),
+        (
+            sub("70", "2026-H1", "eid_activation_rate", value="50"),
+            "unit_not_valid_in_period",
+            "unit_code",
+        ),
+        (
+            sub("01", "2024-H1", "index_766_score", value="80", rank="64", ranked_of="63"),
+            "rank_above_ranked_of",
+            "rank",
+        ),
     ],
 )
-def test_submission_rules(settings: Settings, tmp_path: Path, row: list[str], reason: str | None, column: str | None) -> None:
+def test_submission_rules(
+    settings: Settings, tmp_path: Path, row: list[str], reason: str | None, column: str | None
+) -> None:
     path = write_csv(tmp_path / "submissions" / "s.csv", SUB_HEADER, [row])
     [report] = ingest(settings, [path])
     assert report.rows_read == report.accepted + report.superseded + report.quarantined == 1
@@ -224,7 +281,9 @@ def test_submission_rules(settings: Settings, tmp_path: Path, row: list[str], re
     assert found == ([] if reason is None else [(reason, column, 2)])
 
 
-def test_conflicting_rows_in_one_file_are_both_quarantined(settings: Settings, tmp_path: Path) -> None:
+def test_conflicting_rows_in_one_file_are_both_quarantined(
+    settings: Settings, tmp_path: Path
+) -> None:
     rows = [
         sub("01", "2024-H1", "eid_activation_rate", value="50"),
         sub("01", "2024-H1", "eid_activation_rate", value="50"),  # identical: a duplicate
@@ -242,22 +301,35 @@ def test_xlsx_submission_with_percent_cells(settings: Settings, tmp_path: Path) 
     wb = Workbook()
     ws = wb.active
     ws.append(SUB_HEADER)
-    ws.append(["70", "2023-H1", None, "school_fee_cashless_share", None, 428, 432, None, None, None, None])
-    ws.append(["70", "2023-H1", None, "eid_activation_rate", None, None, None, 0.898, None, None, None])
+    ws.append(
+        ["70", "2023-H1", None, "school_fee_cashless_share", None, 428, 432, None, None, None, None]
+    )
+    ws.append(
+        ["70", "2023-H1", None, "eid_activation_rate", None, None, None, 0.898, None, None, None]
+    )
     ws["H3"].number_format = "0.0%"  # shown as 89,8% — the cell holds 0.898
-    ws.append(["01", "2023-H1", None, "eid_activation_rate", None, None, None, "91,5", None, None, None])
+    ws.append(
+        ["01", "2023-H1", None, "eid_activation_rate", None, None, None, "91,5", None, None, None]
+    )
     path = tmp_path / "submissions" / "s.xlsx"
     path.parent.mkdir(parents=True)
     wb.save(path)
     [report] = ingest(settings, [path])
     assert (report.accepted, report.quarantined) == (3, 0), report.line()
-    values = query(settings, "select unit_code, numerator, value from raw.submissions order by _row_number")
+    values = query(
+        settings, "select unit_code, numerator, value from raw.submissions order by _row_number"
+    )
     assert values[0] == ("70", 428.0, None)
     assert values[1][2] == pytest.approx(89.8)
     assert values[2][2] == pytest.approx(91.5)
 
 
-def test_cli_ingest_exit_status(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_ingest_exit_status(
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("DE06_HOME", str(settings.home))
     monkeypatch.setenv("DE06_DBT_TARGET_PATH", str(settings.dbt_target_dir))
     bad = tmp_path / "only_bad" / "x.csv"

@@ -22,7 +22,9 @@ def test_periods(code: str, grain: str, start: dt.date, end: dt.date) -> None:
     assert (period.grain, period.start, period.end) == (grain, start, end)
 
 
-@pytest.mark.parametrize("code", ["2025-Q5", "2025-13", "2025-H3", "25-Q1", "2025/04", "", "Q1-2025"])
+@pytest.mark.parametrize(
+    "code", ["2025-Q5", "2025-13", "2025-H3", "25-Q1", "2025/04", "", "Q1-2025"]
+)
 def test_not_periods(code: str) -> None:
     with pytest.raises(ValueError, match="is not a period"):
         parse_period(code)

@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import Built, make_settings
 
+from conftest import Built, make_settings
 from de06.pipeline import StepFailed, check_and_publish
 from de06.reference import REFORM_DATE, load_reference
 
@@ -32,10 +32,14 @@ def dossiers(built: Built) -> pd.DataFrame:
     folder = built.generated / "dossiers"
     frames = [pd.read_parquet(p) for p in sorted(folder.glob("dossiers_provincial_*.parquet"))]
     frames += [
-        pd.read_csv(p, dtype={"unit_code": str, "agency_code": str, "applicant_id": str},
-                    keep_default_na=False, parse_dates=["received_at", "due_at", "updated_at"])
+        pd.read_csv(
+            p,
+            dtype={"unit_code": str, "agency_code": str, "applicant_id": str},
+            keep_default_na=False,
+            parse_dates=["received_at", "due_at", "updated_at"],
+        )
         for p in sorted(folder.glob("dossiers_provincial_*.csv"))
-    ]  # fmt: skip
+    ]
     for frame in frames[-1:]:
         frame["finished_at"] = pd.to_datetime(frame["finished_at"].replace("", None))
         for col in ("is_digitized", "has_e_result", "reused_data", "identity_verified"):
@@ -59,18 +63,30 @@ def mart(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     return con.execute(sql, params or []).df()
 
 
-def test_published_database_holds_only_the_marts(built: Built, published: duckdb.DuckDBPyConnection) -> None:
-    schemas = {r[0] for r in published.execute(
-        "select distinct table_schema from information_schema.tables").fetchall()}  # fmt: skip
+def test_published_database_holds_only_the_marts(
+    built: Built, published: duckdb.DuckDBPyConnection
+) -> None:
+    schemas = {
+        r[0]
+        for r in published.execute(
+            "select distinct table_schema from information_schema.tables"
+        ).fetchall()
+    }
     assert schemas == {"marts", "meta"}
-    tables = {r[0] for r in published.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}  # fmt: skip
+    tables = {
+        r[0]
+        for r in published.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     assert {"dim_unit", "dim_indicator", "fct_indicator_values"} <= tables
     with pytest.raises(duckdb.Error):
         published.execute("create table marts.x (a int)")
 
 
-def test_no_personal_data_in_published_text(built: Built, published: duckdb.DuckDBPyConnection) -> None:
+def test_no_personal_data_in_published_text(
+    built: Built, published: duckdb.DuckDBPyConnection
+) -> None:
     columns = published.execute(
         "select table_schema, table_name, column_name from information_schema.columns "
         "where data_type = 'VARCHAR'"
@@ -78,7 +94,8 @@ def test_no_personal_data_in_published_text(built: Built, published: duckdb.Duck
     pattern = r"(^|[^0-9])(\d{12}|0\d{9})([^0-9]|$)"  # citizen ID, phone number
     for schema, table, column in columns:
         hits = published.execute(
-            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)', [pattern]
+            f'select count(*) from {schema}."{table}" where regexp_matches("{column}", ?)',
+            [pattern],
         ).fetchone()[0]
         assert hits == 0, f"{schema}.{table}.{column} holds {hits} ID-like values"
 
@@ -107,7 +124,9 @@ def test_online_rate_per_province_matches_recomputation(
     )
 
 
-def test_on_time_and_payment_rates_nationally(published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame) -> None:
+def test_on_time_and_payment_rates_nationally(
+    published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame
+) -> None:
     q = dossiers[dossiers["quarter"] == "2025-Q1"]
     finished = q[(q["status"] == "finished") & q["finished_at"].notna()]
     on_time = int((finished["finished_at"] <= finished["due_at"]).sum())
@@ -169,7 +188,9 @@ def test_units_before_and_after_the_reorganisation(published: duckdb.DuckDBPyCon
 
 def test_nothing_lost_at_ingest(built: Built) -> None:
     for report in built.result.reports:
-        assert report.rows_read == report.accepted + report.superseded + report.quarantined, report.line()
+        assert report.rows_read == report.accepted + report.superseded + report.quarantined, (
+            report.line()
+        )
     bad = {r.path.name: r for r in built.result.reports if r.quarantined}
     assert sum(r.quarantined for r in bad.values()) == 6  # the generator's deliberately bad rows
 
@@ -192,9 +213,13 @@ def test_failing_gate_leaves_published_database_unchanged(built: Built, tmp_path
     assert "expect_column_pair_values_a_to_be_greater_than_b" in message
     assert "marts.fct_indicator_values" in message
     assert hashlib.sha256(settings.published_db.read_bytes()).hexdigest() == before
-    stored = duckdb.connect(str(settings.warehouse_db), read_only=True).execute(
-        "select count(*) from quality.validation_results where run_id = 'tampered' and not success"
-    ).fetchone()[0]
+    stored = (
+        duckdb.connect(str(settings.warehouse_db), read_only=True)
+        .execute(
+            "select count(*) from quality.validation_results where run_id = 'tampered' and not success"
+        )
+        .fetchone()[0]
+    )
     assert stored >= 1
 
 

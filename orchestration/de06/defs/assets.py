@@ -3,7 +3,6 @@
 (No `from __future__ import annotations` here: Dagster inspects the context annotations.)
 """
 
-
 from collections.abc import Iterator
 
 import dagster as dg

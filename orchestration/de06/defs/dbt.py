@@ -4,7 +4,6 @@ The manifest must exist when this module is imported: ``de06 dbt parse`` (the Ma
 tests do it) or ``DbtProject.prepare_if_dev`` under ``dagster dev``.
 """
 
-
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any

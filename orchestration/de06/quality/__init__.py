@@ -134,10 +134,19 @@ def run_gate(
     result = GateResult(run_id)
     for suite in suites:
         if not _table_exists(con, suite.table):
-            result.outcomes.append(ExpectationOutcome(
-                suite.name, suite.table, "table_exists", None, "blocking", False,
-                "missing", None, None,
-            ))  # fmt: skip
+            result.outcomes.append(
+                ExpectationOutcome(
+                    suite.name,
+                    suite.table,
+                    "table_exists",
+                    None,
+                    "blocking",
+                    False,
+                    "missing",
+                    None,
+                    None,
+                )
+            )
             continue
         frame = con.execute(f"select * from {suite.table}").df()
         asset_name = suite.name.replace(".", "__")
@@ -168,18 +177,24 @@ def run_gate(
         for validation_result in run.run_results.values():
             for r in validation_result.results:
                 cfg = r.expectation_config
+                assert cfg is not None  # GX always returns the configuration it validated
                 res = r.result or {}
                 observed = res.get("observed_value")
                 if r.exception_info and r.exception_info.get("raised_exception"):
                     observed = f"error: {r.exception_info.get('exception_message')}"
-                result.outcomes.append(ExpectationOutcome(
-                    suite=suite.name, table=suite.table, expectation=cfg.type,
-                    column=cfg.kwargs.get("column"), severity=(cfg.meta or {}).get("severity", "blocking"),
-                    success=bool(r.success),
-                    observed_value=None if observed is None else str(observed)[:500],
-                    unexpected_count=res.get("unexpected_count"),
-                    element_count=res.get("element_count"),
-                ))  # fmt: skip
+                result.outcomes.append(
+                    ExpectationOutcome(
+                        suite=suite.name,
+                        table=suite.table,
+                        expectation=cfg.type,
+                        column=cfg.kwargs.get("column"),
+                        severity=(cfg.meta or {}).get("severity", "blocking"),
+                        success=bool(r.success),
+                        observed_value=None if observed is None else str(observed)[:500],
+                        unexpected_count=res.get("unexpected_count"),
+                        element_count=res.get("element_count"),
+                    )
+                )
     docs = quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     result.data_docs = docs if docs.exists() else None
     store_results(con, result)
@@ -192,11 +207,22 @@ def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:
     con.executemany(
         "insert into quality.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (result.run_id, o.suite, o.table, o.expectation, o.column, o.severity, o.success,
-             o.observed_value, o.unexpected_count, o.element_count, now)
+            (
+                result.run_id,
+                o.suite,
+                o.table,
+                o.expectation,
+                o.column,
+                o.severity,
+                o.success,
+                o.observed_value,
+                o.unexpected_count,
+                o.element_count,
+                now,
+            )
             for o in result.outcomes
         ],
-    )  # fmt: skip
+    )
 
 
 def stored_results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[ExpectationOutcome]:
