@@ -194,6 +194,10 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     status = _refresh(settings)
     if status != 0:
         return status
+    from de06.pipeline import run_dbt, writer_lock
+
+    with writer_lock(settings):  # dbt docs reads the catalog from the warehouse
+        run_dbt(settings, ["docs", "generate", "--static", "--quiet"], check=False)
     print(f"3/3 Done in {time.perf_counter() - started:.0f} s.\n")
     print(scorecard(settings.published_db))
     print("\nWhere to look next (de06 info):")

@@ -85,7 +85,7 @@ class Settings:
 
     @property
     def dbt_docs_index(self) -> Path:
-        return self.dbt_target_dir / "index.html"
+        return self.dbt_target_dir / "static_index.html"
 
     def ensure_dirs(self) -> None:
         for path in (
