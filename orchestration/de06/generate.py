@@ -21,33 +21,11 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from de06.ingest import SUBMISSION_COLUMNS as SUBMISSION_HEADER
 from de06.reference import REFORM_DATE, Reference, load_reference
 
 PROCEDURES = np.array(
     ["1.001612", "1.000894", "2.000889", "1.004227", "2.001023", "1.010820", "1.003003", "2.000528"]
-)
-DOSSIER_COLUMNS = (
-    "source_system",
-    "dossier_id",
-    "agency_code",
-    "unit_code",
-    "procedure_code",
-    "received_at",
-    "channel",
-    "online_level",
-    "due_at",
-    "finished_at",
-    "status",
-    "fee_amount",
-    "payment_channel",
-    "is_digitized",
-    "has_e_result",
-    "reused_data",
-    "identity_verified",
-    "applicant_id",
-    "satisfaction",
-    "synced_national_at",
-    "updated_at",
 )
 
 
@@ -307,19 +285,6 @@ SUBMITTED_RATES = (
     "plan_issuance_rate",
 )
 DOCUMENT_TYPES = ("health_insurance_card", "driving_licence", "vehicle_registration", "tax_code")
-SUBMISSION_HEADER = (
-    "unit_code",
-    "period",
-    "as_of",
-    "indicator_code",
-    "dimension",
-    "numerator",
-    "denominator",
-    "value",
-    "target",
-    "rank",
-    "ranked_of",
-)
 
 
 def _vn(number: float, decimals: int = 0) -> str:

@@ -304,6 +304,19 @@ def detect_feed(path: Path) -> str:
     )
 
 
+def _read_feed_rows(
+    path: Path, feed: str, report: FileReport
+) -> tuple[dict[str, int], list[list[Any]]]:
+    """Column positions and non-blank rows of a small feed file; checks the header."""
+    header, rows = _read_table(path)
+    report.extra_columns = _check_columns(feed, header)
+    rows = [r for r in rows if any(c not in (None, "") for c in r)]
+    report.rows_read = len(rows)
+    if not rows:
+        raise IngestError("empty_file", "the file has a header but no rows")
+    return {name: i for i, name in enumerate(header)}, rows
+
+
 def _check_columns(feed: str, header: list[str]) -> list[str]:
     """Return the extra columns; raise for missing or duplicated ones."""
     dupes = sorted(c for c, n in Counter(header).items() if n > 1)
@@ -586,13 +599,7 @@ class Loader:
 
     # -- submissions: Python, cell by cell -------------------------------------------------
     def _load_submissions(self, path: Path, load_id: int, report: FileReport) -> list[Problem]:
-        header, rows = _read_table(path)
-        report.extra_columns = _check_columns("submissions", header)
-        rows = [r for r in rows if any(c not in (None, "") for c in r)]
-        report.rows_read = len(rows)
-        if not rows:
-            raise IngestError("empty_file", "the file has a header but no rows")
-        index = {name: i for i, name in enumerate(header)}
+        index, rows = _read_feed_rows(path, "submissions", report)
         problems: list[Problem] = []
         good: list[tuple[int, dict[str, Any]]] = []
         for offset, cells in enumerate(rows):
@@ -811,13 +818,7 @@ class Loader:
 
     # -- tasks -----------------------------------------------------------------------------
     def _load_tasks(self, path: Path, load_id: int, report: FileReport) -> list[Problem]:
-        header, rows = _read_table(path)
-        report.extra_columns = _check_columns("tasks", header)
-        rows = [r for r in rows if any(c not in (None, "") for c in r)]
-        report.rows_read = len(rows)
-        if not rows:
-            raise IngestError("empty_file", "the file has a header but no rows")
-        index = {name: i for i, name in enumerate(header)}
+        index, rows = _read_feed_rows(path, "tasks", report)
         problems: list[Problem] = []
         good = []
         for offset, cells in enumerate(rows):

@@ -89,6 +89,9 @@ def ingest_landing(settings: Settings) -> list[FileReport]:
         reports = ingest(settings, files)
     stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
     for report in reports:
+        if report.status == "already_loaded":  # its bytes are archived already
+            report.path.unlink()
+            continue
         relative = report.path.relative_to(settings.landing_dir)
         destination = settings.archive_dir / stamp / relative
         destination.parent.mkdir(parents=True, exist_ok=True)

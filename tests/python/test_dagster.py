@@ -69,6 +69,12 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
     assert "marts/fct_indicator_values" in groups["marts"]
     assert "staging/stg_dossier_feed__dossier_versions" in groups["staging"]
     assert groups["published"] == {"published/warehouse"}
+    import dagster as dg
+
+    parents = {
+        "/".join(k.path) for k in graph.get(dg.AssetKey(["published", "warehouse"])).parent_keys
+    }
+    assert parents == {"marts/dim_unit", "marts/dim_indicator", "marts/fct_indicator_values"}
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"

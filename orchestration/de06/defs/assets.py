@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL
+from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL, mart_keys
 from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts
 from de06.quality import Suite, load_suites
 
@@ -42,7 +42,6 @@ def raw_feeds(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResul
 
 
 SUITES = load_suites()
-MART_KEYS = [dg.AssetKey(s.table.split(".")) for s in SUITES]
 
 
 def _suite_check(suite: Suite) -> dg.AssetChecksDefinition:
@@ -78,7 +77,7 @@ quality_checks = [_suite_check(s) for s in SUITES]
 
 @dg.asset(
     key=["published", "warehouse"],
-    deps=[k for k in MART_KEYS if k.path[0] == "marts"],
+    deps=mart_keys(),
     group_name="published",
     pool=WRITER_POOL,
     description="The read-only published database, swapped in atomically after the gate passed.",

@@ -4,8 +4,10 @@ The manifest must exist when this module is imported: ``de06 dbt parse`` (the Ma
 tests do it) or ``DbtProject.prepare_if_dev`` under ``dagster dev``.
 """
 
+import json
 import os
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -28,6 +30,21 @@ PROJECT = DbtProject(
 PROJECT.prepare_if_dev()
 
 RAW_GROUP = "raw_feeds"
+
+
+def mart_keys() -> list[dg.AssetKey]:
+    """Every dbt model in the marts schema (what the published database copies)."""
+    manifest = json.loads(Path(PROJECT.manifest_path).read_text())
+    return sorted(
+        (
+            dg.AssetKey(["marts", node["name"]])
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["schema"] == "marts"
+        ),
+        key=lambda k: k.to_user_string(),
+    )
+
+
 WRITER_POOL = "duckdb_writer"
 
 
