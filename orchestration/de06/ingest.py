@@ -209,10 +209,15 @@ def iter_feed_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 # ----------------------------------------------------------------------------- reading
-def _read_header_csv(text: str) -> list[str]:
-    first = text.splitlines()[0] if text else ""
-    delimiter = ";" if first.count(";") > first.count(",") else ","
-    return next(csv.reader([first], delimiter=delimiter)) if first else []
+def _csv_delimiter(first_line: str) -> str:
+    """``;`` when the header has more semicolons than commas (Excel in a comma-decimal locale)."""
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def _csv_header(path: Path) -> list[str]:
+    with path.open("rb") as handle:
+        first = _decode(handle.readline(1 << 20)).rstrip("\r\n")
+    return next(csv.reader([first], delimiter=_csv_delimiter(first))) if first else []
 
 
 def _decode(raw: bytes) -> str:
@@ -232,8 +237,7 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
         text = _decode(path.read_bytes())
         if not text.strip():
             raise IngestError("empty_file", "the file is empty")
-        header = _read_header_csv(text)
-        delimiter = ";" if header and ";" in text.splitlines()[0] and len(header) > 1 else ","
+        delimiter = _csv_delimiter(text.split("\n", 1)[0])
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         rows = list(reader)
         return [nfc(h).strip().lower() for h in rows[0]], rows[1:]
@@ -264,10 +268,9 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
 
 
 def detect_feed(path: Path) -> str:
-    """Which feed a file belongs to: by its landing folder, else by its header."""
-    for part in reversed(path.parent.parts):
-        if part in FEED_COLUMNS:
-            return part
+    """Which feed a file belongs to: by its folder (landing/<feed>/), else by its header."""
+    if path.parent.name in FEED_COLUMNS:
+        return path.parent.name
     kind = SUFFIXES.get(path.suffix.lower())
     if kind == "parquet":
         con = duckdb.connect()
@@ -283,13 +286,7 @@ def detect_feed(path: Path) -> str:
         finally:
             con.close()
     else:
-        cols = (
-            _read_table(path)[0]
-            if kind == "xlsx"
-            else _read_header_csv(
-                _decode(path.read_bytes()[:65536] if path.stat().st_size else b"")
-            )
-        )
+        cols = _read_table(path)[0] if kind == "xlsx" else _csv_header(path)
         cols = [nfc(c).strip().lower() for c in cols]
     for feed, key in (
         ("dossiers", "dossier_id"),

@@ -341,3 +341,18 @@ def test_cli_ingest_exit_status(
     assert main(["ingest", str(good.parent)]) == 0
     out = capsys.readouterr().out
     assert "REJECTED" in out and "1 accepted" in out
+
+
+def test_semicolon_csv_outside_a_feed_folder(settings: Settings, tmp_path: Path) -> None:
+    """Excel in a comma-decimal locale writes `;`-separated CSV; the header tells the feed."""
+    path = tmp_path / "inbox" / "bao_cao.csv"
+    path.parent.mkdir()
+    path.write_text(
+        ";".join(SUB_HEADER) + "\n" + "70;2023-H1;;school_fee_cashless_share;;428;432;99,07;;;\n",
+        encoding="utf-8-sig",
+    )
+    [report] = ingest(settings, [path])
+    assert (report.feed, report.accepted) == ("submissions", 1), report.line()
+    assert query(settings, "select numerator, denominator, value from raw.submissions") == [
+        (428.0, 432.0, 99.07)
+    ]
