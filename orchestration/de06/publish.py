@@ -43,7 +43,8 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, run_id: str) -> Publis
         raise RuntimeError("nothing to publish: the warehouse has no marts (run the dbt build)")
     published_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     counts: dict[str, int] = {}
-    con.execute(f"attach '{tmp}' as publish_target")
+    quoted = str(tmp).replace("'", "''")
+    con.execute(f"attach '{quoted}' as publish_target")
     try:
         for schema in (*PUBLISHED_SCHEMAS, "meta"):
             con.execute(f"create schema publish_target.{schema}")
