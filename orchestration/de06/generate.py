@@ -40,12 +40,6 @@ class GenerateConfig:
     csv_months: int = 1  # the last N months of provincial dossiers are written as CSV
 
 
-@dataclass
-class _Unit:
-    province_old: list[str]
-    province_new: list[str]
-
-
 def _months(start: str, count: int) -> list[dt.date]:
     year, month = (int(x) for x in start.split("-"))
     out = []

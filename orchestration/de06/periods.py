@@ -49,7 +49,3 @@ def parse_period(text: str) -> Period:
             first = last = int(match.group(2))
         return Period(code, grain, dt.date(year, first, 1), _month_end(year, last))
     raise ValueError(f"'{text}' is not a period: write YYYY, YYYY-H1/H2, YYYY-Q1..Q4 or YYYY-MM")
-
-
-def month_code(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"

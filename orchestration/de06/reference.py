@@ -46,10 +46,6 @@ class Reference:
     departments: list[dict[str, str]]
     indicators: dict[str, dict[str, str]]
 
-    @property
-    def old_district_province(self) -> dict[str, str]:
-        return self.districts
-
     def commune_province_old(self, commune: str) -> str:
         return self.districts[self.communes_old[commune]]
 
