@@ -287,74 +287,49 @@ def _vn(number: float, decimals: int = 0) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
+def _sub_row(unit: str, period: str, code: str, **cells: str) -> list[str]:
+    """A submission row in the contract's column order; unnamed cells are empty."""
+    values = {"unit_code": unit, "period": period, "indicator_code": code, **cells}
+    return [values.get(column, "") for column in SUBMISSION_HEADER]
+
+
 def _submission_rows(gen: _Generator, period: str, half_end: dt.date) -> list[list[str]]:
     r = gen.rng
     provs = gen.old_provinces if half_end < REFORM_DATE else gen.new_provinces
     rows: list[list[str]] = []
     vn_format = r.random() < 0.5
+
+    def number(value: float, decimals: int = 0) -> str:
+        return _vn(value, decimals) if vn_format else f"{value:.{decimals}f}"
+
     for p in provs:
         for code in SUBMITTED_RATES:
-            if code == "eid_activation_rate" or code == "cccd_health_insurance_rate":
+            if code in ("eid_activation_rate", "cccd_health_insurance_rate"):
                 pct = round(float(r.uniform(40, 99)), 2)
-                value = _vn(pct, 2) if vn_format else f"{pct:.2f}"
-                rows.append([p, period, "", code, "", "", "", value, "", "", ""])
+                rows.append(_sub_row(p, period, code, value=number(pct, 2)))
                 continue
             den = int(r.integers(100, 150_000))
             num = int(den * r.uniform(0.05, 1.0))
-            cells = (_vn(num), _vn(den)) if vn_format else (str(num), str(den))
-            rows.append([p, period, "", code, "", *cells, "", "", "", ""])
+            rows.append(_sub_row(p, period, code, numerator=number(num), denominator=number(den)))
+        as_of = half_end.isoformat()
         for doc in DOCUMENT_TYPES:
             count = int(r.integers(1_000, 900_000))
             rows.append(
-                [
-                    p,
-                    period,
-                    half_end.isoformat(),
-                    "vneid_integrated_documents",
-                    doc,
-                    "",
-                    "",
-                    _vn(count) if vn_format else str(count),
-                    "",
-                    "",
-                    "",
-                ]
-            )
+                _sub_row(p, period, "vneid_integrated_documents", as_of=as_of, dimension=doc,
+                         value=number(count))
+            )  # fmt: skip
         count = int(r.integers(50_000, 2_000_000))
         rows.append(
-            [
-                p,
-                period,
-                half_end.isoformat(),
-                "civil_registry_digitized",
-                "",
-                "",
-                "",
-                _vn(count) if vn_format else str(count),
-                "",
-                "",
-                "",
-            ]
+            _sub_row(p, period, "civil_registry_digitized", as_of=as_of, value=number(count))
         )
     # the published 766 index, with ranks among the provinces of the time
     scores = np.round(r.uniform(60, 92, len(provs)), 2)
     order = (-scores).argsort().argsort() + 1
     for p, score, rank in zip(provs, scores, order, strict=True):
         rows.append(
-            [
-                p,
-                period,
-                "",
-                "index_766_score",
-                "",
-                "",
-                "",
-                _vn(float(score), 2) if vn_format else f"{score:.2f}",
-                "",
-                str(rank),
-                str(len(provs)),
-            ]
-        )
+            _sub_row(p, period, "index_766_score", value=number(float(score), 2),
+                     rank=str(rank), ranked_of=str(len(provs)))
+        )  # fmt: skip
     return rows
 
 
