@@ -306,9 +306,9 @@ def _read_feed_rows(
 ) -> tuple[dict[str, int], list[list[Any]]]:
     """Column positions and non-blank rows of a small feed file; checks the header."""
     header, rows = _read_table(path)
-    report.extra_columns = _check_columns(feed, header)
     rows = [r for r in rows if any(c not in (None, "") for c in r)]
-    report.rows_read = len(rows)
+    report.rows_read = len(rows)  # counted first: a file rejected whole still says what it held
+    report.extra_columns = _check_columns(feed, header)
     if not rows:
         raise IngestError("empty_file", "the file has a header but no rows")
     return {name: i for i, name in enumerate(header)}, rows
@@ -488,9 +488,9 @@ class Loader:
         actual = {
             nfc(r[0]).strip().lower(): (r[0], r[1]) for r in described if r[0] != "_row_number"
         }
+        report.rows_read = int(con.execute("select count(*) from incoming").fetchone()[0])  # type: ignore[index]
         extras = _check_columns("dossiers", list(actual))
         report.extra_columns = extras
-        report.rows_read = int(con.execute("select count(*) from incoming").fetchone()[0])  # type: ignore[index]
         if report.rows_read == 0:
             raise IngestError("empty_file", "the file has a header but no rows")
 

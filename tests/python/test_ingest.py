@@ -188,6 +188,8 @@ def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path)
     good = write_csv(tmp_path / "dossiers" / "d_good.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
     reports = ingest(settings, [tmp_path / "dossiers"])
     status = {r.path.name: (r.status, r.message) for r in reports}
+    by_name = {r.path.name: r for r in reports}
+    assert (by_name["a_missing.csv"].rows_read, by_name["a_missing.csv"].quarantined) == (1, 1)
     assert status["a_missing.csv"][0] == "rejected"
     assert "missing column(s): source_system" in status["a_missing.csv"][1]
     assert status["b_empty.csv"][0] == "rejected"
