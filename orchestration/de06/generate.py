@@ -235,9 +235,8 @@ class _Generator:
         earlier = earlier.set_column(
             earlier.schema.get_field_index("status"), "status", pa.array(np.full(m, "processing"))
         )
-        for name in ("finished_at",):
-            i = earlier.schema.get_field_index(name)
-            earlier = earlier.set_column(i, name, pa.nulls(m, pa.timestamp("s")))
+        i = earlier.schema.get_field_index("finished_at")
+        earlier = earlier.set_column(i, "finished_at", pa.nulls(m, pa.timestamp("s")))
         i = earlier.schema.get_field_index("has_e_result")
         earlier = earlier.set_column(i, "has_e_result", pa.array(np.zeros(m, dtype=bool)))
         i = earlier.schema.get_field_index("satisfaction")

@@ -623,30 +623,16 @@ class Loader:
         keep: list[tuple[int, dict[str, Any]]] = []
         for entries in seen.values():
             figures = {tuple((k, v) for k, v in r.items() if k != "extra") for _, r in entries}
-            if len(entries) == 1 or len(figures) == 1:
+            if len(figures) == 1:  # one row, or identical copies: keep the first
                 keep.append(entries[0])
-                for row_number, _ in entries[1:]:
-                    problems.append(
-                        Problem(
-                            row_number,
-                            None,
-                            None,
-                            "duplicate_row",
-                            f"duplicate of row {entries[0][0]}",
-                        )
-                    )
+                rejected, message = entries[1:], f"duplicate of row {entries[0][0]}"
             else:
-                for row_number, _ in entries:
-                    problems.append(
-                        Problem(
-                            row_number,
-                            None,
-                            None,
-                            "duplicate_row",
-                            "conflicting rows for the same unit, period, indicator and dimension "
-                            f"(rows {', '.join(str(n) for n, _ in entries)})",
-                        )
-                    )
+                rejected = entries
+                message = (
+                    "conflicting rows for the same unit, period, indicator and dimension "
+                    f"(rows {', '.join(str(n) for n, _ in entries)})"
+                )
+            problems += [Problem(n, None, None, "duplicate_row", message) for n, _ in rejected]
         if keep:
             self.con.executemany(
                 "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -30,27 +30,12 @@ class StepFailed(RuntimeError):
 
 
 @contextlib.contextmanager
-def writer_lock(settings: Settings, timeout_s: float | None = None) -> Iterator[None]:
+def writer_lock(settings: Settings) -> Iterator[None]:
     """Serialise writers of the warehouse across processes (an flock on a file beside it)."""
     settings.home.mkdir(parents=True, exist_ok=True)
     path = settings.warehouse_db.with_name(settings.warehouse_db.name + ".writer.lock")
     with path.open("w") as handle:
-        if timeout_s is None:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        else:
-            deadline = dt.datetime.now() + dt.timedelta(seconds=timeout_s)
-            while True:
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError as exc:
-                    if dt.datetime.now() > deadline:
-                        raise StepFailed(
-                            f"another process is writing {settings.warehouse_db} (lock {path})"
-                        ) from exc
-                    import time
-
-                    time.sleep(0.5)
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits for the writer before us
         try:
             yield
         finally:
