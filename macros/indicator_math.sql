@@ -6,3 +6,78 @@
 {% macro end_of_time() -%}
     date '9999-12-31'
 {%- endmacro %}
+
+{% macro indicator_value(unit, numerator, denominator) -%}
+    {#- a rate is numerator / denominator (null when nothing was counted); a count is its numerator -#}
+    case
+        when {{ unit }} = 'rate' then {{ numerator }} / nullif({{ denominator }}, 0)
+        when {{ unit }} = 'count' then {{ numerator }}
+    end
+{%- endmacro %}
+
+{% macro attainment(value, target, direction) -%}
+    {#- direction-aware: for a lower-is-better indicator a value below the target exceeds it -#}
+    case
+        when {{ target }} is null then 'no_target'
+        when {{ value }} is null then null
+        when round({{ value }}, 6) = round({{ target }}, 6) then 'met'
+        when ({{ direction }} = 'higher' and {{ value }} > {{ target }})
+            or ({{ direction }} = 'lower' and {{ value }} < {{ target }}) then 'exceeded'
+        else 'not_met'
+    end
+{%- endmacro %}
+
+{% macro change_and_rank(values) -%}
+{#-
+    The final select of the indicator marts: every row of the CTE `values` with its change
+    against the previous period and the same period a year earlier (same unit, indicator,
+    dimension and source), and its competition rank (ties share a rank) among the headline
+    values of the same level, period, indicator and dimension whose `is_rankable` is true.
+-#}
+ranked as (
+
+    select
+        unit_key,
+        period,
+        indicator_code,
+        dimension,
+        source,
+        rank() over (
+            partition by unit_level, period, indicator_code, dimension
+            order by case when direction = 'lower' then value else -value end
+        ) as value_rank,
+        count(*) over (partition by unit_level, period, indicator_code, dimension) as ranked_of
+    from {{ values }}
+    where is_headline
+        and value is not null
+        and unit_level <> 'nation'
+        and is_rankable
+
+)
+
+select
+    v.* exclude (indicator_unit, direction, previous_period, same_period_previous_year, is_rankable),
+    {{ rate_change('v.value', 'prev.value', 'v.indicator_unit') }} as change_vs_previous_period,
+    {{ rate_change('v.value', 'last_year.value', 'v.indicator_unit') }} as change_vs_previous_year,
+    r.value_rank as rank,
+    r.ranked_of
+from {{ values }} as v
+left join {{ values }} as prev
+    on v.unit_key = prev.unit_key
+        and v.indicator_code = prev.indicator_code
+        and v.dimension = prev.dimension
+        and v.source = prev.source
+        and v.previous_period = prev.period
+left join {{ values }} as last_year
+    on v.unit_key = last_year.unit_key
+        and v.indicator_code = last_year.indicator_code
+        and v.dimension = last_year.dimension
+        and v.source = last_year.source
+        and v.same_period_previous_year = last_year.period
+left join ranked as r
+    on v.unit_key = r.unit_key
+        and v.period = r.period
+        and v.indicator_code = r.indicator_code
+        and v.dimension = r.dimension
+        and v.source = r.source
+{%- endmacro %}

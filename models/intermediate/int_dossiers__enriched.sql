@@ -50,6 +50,14 @@ flagged as (
         district_unit_key,
         commune_unit_key,
         agency_unit_key,
+        received_at,
+        due_at,
+        -- when the dossier left the queue: finished, or returned / withdrawn / rejected (the
+        -- version's update time); null while it is still being processed
+        case
+            when finished_at is not null then finished_at
+            when status in ('returned', 'withdrawn', 'rejected') then updated_at
+        end as closed_at,
         1 as n_received,
         cast(coalesce(channel = 'online', false) as integer) as n_online,
         cast(coalesce(channel = 'online' and online_level = 'full', false) as integer) as n_full_online,

@@ -1,13 +1,28 @@
 -- Dossier indicators per unit and period (month, quarter, half-year, year), computed from the
--- provincial one-stop systems (the headline source). Numerators and denominators are sums of
--- monthly counts; the catalogue seed says which measure is the numerator and which the
--- denominator of each indicator, so a new indicator over existing measures is a seed row.
+-- provincial one-stop systems (the headline source). The catalogue seed says which measure is
+-- the numerator and which the denominator of each indicator, and how a longer period relates
+-- to its months: flows (`sum`) add the months up; snapshots (`snapshot`, the overdue backlog)
+-- take the value at the period's last month end. A new indicator over existing measures is a
+-- seed row.
 
 with
 
 monthly as (
 
     select * from {{ ref('int_dossier_measures__monthly') }}
+    where source_system = 'provincial'
+
+),
+
+backlog as (
+
+    select
+        snapshot_month as month,
+        unit_level,
+        unit_key,
+        'n_overdue_backlog' as measure,
+        n_overdue_backlog as measure_value
+    from {{ ref('int_dossier_backlog__month_ends') }}
     where source_system = 'provincial'
 
 ),
@@ -28,15 +43,15 @@ catalogue as (
     select
         indicator_code,
         numerator_measure,
-        denominator_measure
+        denominator_measure,
+        time_aggregation
     from {{ ref('indicators') }}
     where source = 'dossiers'
         and numerator_measure is not null
-        and denominator_measure is not null
 
 ),
 
-long as (
+flows as (
 
     unpivot monthly
     on columns('^n_')
@@ -44,36 +59,53 @@ long as (
 
 ),
 
+measures as (
+
+    select
+        received_month as month,
+        unit_level,
+        unit_key,
+        measure,
+        measure_value
+    from flows
+
+    union all
+
+    select * from backlog
+
+),
+
 by_period as (
 
     select
-        l.unit_level,
-        l.unit_key,
+        m.unit_level,
+        m.unit_key,
         p.period,
         p.period_grain,
         p.period_start,
         p.period_end,
-        l.measure,
-        sum(l.measure_value) as measure_value
-    from long as l
+        c.indicator_code,
+        sum(case when m.measure = c.numerator_measure then m.measure_value end) as numerator,
+        sum(case when m.measure = c.denominator_measure then m.measure_value end) as denominator
+    from measures as m
+    inner join catalogue as c
+        on m.measure = c.numerator_measure or m.measure = c.denominator_measure
     inner join periods as p
-        on l.received_month between p.period_start and p.period_end
+        on (c.time_aggregation = 'sum' and m.month between p.period_start and p.period_end)
+            or (c.time_aggregation = 'snapshot' and last_day(m.month) = p.period_end)
     group by all
 
 )
 
 select
-    b.unit_level,
-    b.unit_key,
-    b.period,
-    b.period_grain,
-    b.period_start,
-    b.period_end,
-    c.indicator_code,
+    unit_level,
+    unit_key,
+    period,
+    period_grain,
+    period_start,
+    period_end,
+    indicator_code,
     '' as dimension,
-    sum(case when b.measure = c.numerator_measure then b.measure_value end)::double as numerator,
-    sum(case when b.measure = c.denominator_measure then b.measure_value end)::double as denominator
-from by_period as b
-inner join catalogue as c
-    on b.measure in (c.numerator_measure, c.denominator_measure)
-group by all
+    numerator::double as numerator,
+    denominator::double as denominator
+from by_period

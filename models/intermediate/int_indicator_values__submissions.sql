@@ -1,7 +1,8 @@
 -- Indicator values reported in submissions: the latest submission per unit, period, indicator
 -- and dimension, attached to the unit that carried the code in that period. Rates are turned
 -- into fractions: from the counts when both are given, else from the reported percentage
--- (such a value stays on its unit: has_counts = false).
+-- (such a value stays on its unit: has_counts = false). A reported count is its own numerator
+-- and rolls up; a score (points) never does.
 
 with
 
@@ -96,15 +97,24 @@ select
     placed.as_of,
     placed.indicator_code,
     placed.dimension,
-    placed.numerator,
-    placed.denominator,
-    placed.numerator is not null and placed.denominator is not null as has_counts,
+    -- a count is its own numerator (it adds up across units); points never add up
+    case when c.unit = 'count' then coalesce(placed.numerator, placed.reported_value) else placed.numerator end
+        as numerator,
+    case when c.unit = 'rate' then placed.denominator end as denominator,
+    case c.unit
+        when 'rate' then placed.numerator is not null and placed.denominator is not null
+        when 'count' then coalesce(placed.numerator, placed.reported_value) is not null
+        else false
+    end as has_counts,
     case
         when c.unit = 'rate' and placed.numerator is not null and placed.denominator is not null
             then placed.numerator / nullif(placed.denominator, 0)
         when c.unit = 'rate' then placed.reported_value / 100
+        when c.unit = 'count' then coalesce(placed.numerator, placed.reported_value)
         else placed.reported_value
     end as value,
+    case when c.unit = 'rate' then placed.reported_value / 100 else placed.reported_value end
+        as reported_value,
     case when c.unit = 'rate' then placed.reported_target / 100 else placed.reported_target end
         as submitted_target,
     placed.published_rank,

@@ -20,7 +20,9 @@ renamed as (
         rows_superseded,
         rows_quarantined,
         message,
-        loaded_at
+        loaded_at,
+        -- a file's modification time is when it was sent; never later than when it was loaded
+        least(coalesce(file_modified_at, loaded_at), loaded_at) as sent_at
 
     from source
 

@@ -17,7 +17,9 @@ renamed as (
         value as rejected_value,
         reason_code,
         reason_en,
-        reason_vi
+        reason_vi,
+        nfc_normalize(unit_code) as unit_code,
+        upper(period) as period
 
     from source
 

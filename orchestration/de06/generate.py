@@ -4,8 +4,10 @@ Dossiers are drawn with numpy, column by column (no Python loop per dossier), so
 take seconds. Each province has its own behaviour (online share, punctuality, payment, ...) that
 improves month by month; after 1 July 2025 a merged province behaves like the province that hosts
 its centre. Submissions mix counts and bare rates, Vietnamese and plain number formats, CSV with
-and without BOM and XLSX, and carry a few deliberately bad rows. The task register has one plan
-per province and year.
+and without BOM and XLSX, and carry a few deliberately bad rows; a few communes report too (one
+with a bare percentage), one province per half-year never reports and two report late (the
+files carry the day they were sent as their modification time). The task register has one
+plan per province and year.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -350,16 +353,57 @@ HISTORIC_ROWS = [
 ]
 
 
+def _commune_rows(
+    gen: _Generator, period: str, half_end: dt.date, rng: np.random.Generator
+) -> list[list[str]]:
+    """Commune reports for the first three provinces: cashless social payments with counts,
+    except one commune per province that sends only a percentage (it cannot be rolled up)."""
+    communes = gen.communes_old if half_end < REFORM_DATE else gen.communes_new
+    provs = gen.old_provinces if half_end < REFORM_DATE else gen.new_provinces
+    rows: list[list[str]] = []
+    for p in provs[:3]:
+        for k, commune in enumerate(communes[p]):
+            den = int(rng.integers(200, 5_000))
+            num = int(den * rng.uniform(0.3, 0.95))
+            if k == 0:
+                rows.append(
+                    _sub_row(
+                        commune, period, "social_cashless_share", value=f"{100 * num / den:.1f}"
+                    )
+                )
+            else:
+                rows.append(
+                    _sub_row(commune, period, "social_cashless_share", numerator=str(num),
+                             denominator=str(den))
+                )  # fmt: skip
+    return rows
+
+
+def _sent(path: Path, day: dt.date) -> None:
+    """Give a file the modification time of the day it was sent (the warehouse reads it)."""
+    stamp = dt.datetime.combine(day, dt.time(9, 30)).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
 def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> list[Path]:
     from openpyxl import Workbook
 
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     halves = sorted({(m.year, 1 if m.month <= 6 else 2) for m in months})
+    extra = np.random.default_rng(gen.cfg.seed + 1)  # the original stream stays unchanged
     for i, (year, half) in enumerate(halves):
         period = f"{year}-H{half}"
         end = dt.date(year, 6, 30) if half == 1 else dt.date(year, 12, 31)
         rows = _submission_rows(gen, period, end)
+        # per half-year one province never reports and two report late (after the 15 days
+        # of the reporting calendar)
+        provs = gen.old_provinces if end < REFORM_DATE else gen.new_provinces
+        missing = {provs[(7 * i) % len(provs)]}
+        late = {provs[(7 * i + 1) % len(provs)], provs[(7 * i + 2) % len(provs)]} - missing
+        late_rows = [r for r in rows if r[0] in late]
+        rows = [r for r in rows if r[0] not in missing | late]
+        rows += _commune_rows(gen, period, end, extra)
         if i == 0:
             rows += BAD_ROWS
         if i % 2 == 1:  # every other half-year arrives as XLSX
@@ -378,12 +422,22 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
                 writer = csv.writer(handle)
                 writer.writerow(SUBMISSION_HEADER)
                 writer.writerows(rows)
+        _sent(path, end + dt.timedelta(days=7))
         written.append(path)
+        if late_rows:
+            late_path = out / f"submissions_{period}_late.csv"
+            with late_path.open("w", encoding="utf-8", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(SUBMISSION_HEADER)
+                writer.writerows(late_rows)
+            _sent(late_path, end + dt.timedelta(days=40))
+            written.append(late_path)
     historic = out / "submissions_2023-H1_historic.csv"
     with historic.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(SUBMISSION_HEADER)
         writer.writerows(HISTORIC_ROWS)
+    _sent(historic, dt.date(2023, 7, 10))
     written.append(historic)
     return written
 

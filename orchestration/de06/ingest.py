@@ -146,6 +146,8 @@ class Problem:
     value: str | None
     code: str
     message: str
+    unit_code: str | None = None  # the row's unit and period as typed (submissions)
+    period: str | None = None
 
 
 @dataclass
@@ -354,7 +356,9 @@ class Loader:
         if not problems:
             return
         self.con.executemany(
-            "insert into raw.quarantine values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.quarantine (load_id, feed, file_name, row_number, column_name, value,"
+            " reason_code, reason_en, reason_vi, unit_code, period)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     load_id,
@@ -366,6 +370,8 @@ class Loader:
                     p.code,
                     p.message,
                     REASONS_VI.get(p.code, p.code),
+                    p.unit_code,
+                    p.period,
                 )
                 for p in problems
             ],
@@ -373,7 +379,10 @@ class Loader:
 
     def _record(self, load_id: int, digest: str, kind: str, report: FileReport) -> None:
         self.con.execute(
-            "insert into raw.load_files values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into raw.load_files (load_id, feed, file_name, file_path, content_hash,"
+            " file_format, loaded_at, status, rows_read, rows_accepted, rows_superseded,"
+            " rows_quarantined, extra_columns, message, file_modified_at)"
+            " values (?, ?, ?, ?, ?, ?, now()::timestamp, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 load_id,
                 report.feed or "unknown",
@@ -388,6 +397,7 @@ class Loader:
                 report.quarantined,
                 report.extra_columns,
                 report.message,
+                dt.datetime.fromtimestamp(report.path.stat().st_mtime),
             ],
         )
 
@@ -632,7 +642,10 @@ class Loader:
                     "conflicting rows for the same unit, period, indicator and dimension "
                     f"(rows {', '.join(str(n) for n, _ in entries)})"
                 )
-            problems += [Problem(n, None, None, "duplicate_row", message) for n, _ in rejected]
+            problems += [
+                Problem(n, None, None, "duplicate_row", message, r["unit_code"], r["period"])
+                for n, r in rejected
+            ]
         if keep:
             self.con.executemany(
                 "insert into raw.submissions values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -797,6 +810,9 @@ class Loader:
             "dimension": text["dimension"] or None,
             **{k: (v.value if v else None) for k, v in numbers.items()},
         }
+        for p in problems:  # so that the submission status can count them per unit and period
+            p.unit_code = unit or None
+            p.period = period.code if period else (text["period"] or None)
         return record, problems
 
     # -- tasks -----------------------------------------------------------------------------

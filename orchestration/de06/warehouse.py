@@ -26,7 +26,8 @@ create table if not exists raw.load_files (
     rows_superseded bigint not null,
     rows_quarantined bigint not null,
     extra_columns varchar[],
-    message varchar
+    message varchar,
+    file_modified_at timestamp        -- the file's modification time: when it was sent
 );
 create table if not exists raw.dossiers (
     source_system varchar,
@@ -92,8 +93,14 @@ create table if not exists raw.quarantine (
     value varchar,
     reason_code varchar not null,
     reason_en varchar not null,
-    reason_vi varchar not null
+    reason_vi varchar not null,
+    unit_code varchar,                -- as typed in the rejected row, when it could be read
+    period varchar
 );
+-- warehouses created before these columns existed
+alter table raw.load_files add column if not exists file_modified_at timestamp;
+alter table raw.quarantine add column if not exists unit_code varchar;
+alter table raw.quarantine add column if not exists period varchar;
 """
 
 

@@ -1,0 +1,162 @@
+-- The overdue backlog at every month end, per source system and unit, at every level: dossiers
+-- received before the end of the month, past due at its end, and not closed by then (finished,
+-- returned, withdrawn or rejected later, or not yet). A snapshot: quarters, half-years and years
+-- take the value at their last month end, never a sum. Each dossier counts in the unit that
+-- holds it at the month end (its own unit, or the unit that took it over whole on
+-- 1 March / 1 July 2025); a commune split in 2025 passes its open dossiers to no commune, only
+-- to its province. Month ends later than the newest dossier update are not known yet and left
+-- out. Units with dossiers that month and no overdue ones get 0.
+
+with
+
+dossiers as (
+
+    select * from {{ ref('int_dossiers__enriched') }}
+    where province_unit_key is not null
+
+),
+
+horizons as (
+
+    -- what the feed knows: nothing after its newest update
+    select
+        source_system,
+        max(updated_at) as known_until
+    from {{ ref('int_dossiers__current') }}
+    group by source_system
+
+),
+
+lineage as (
+
+    select
+        unit_key,
+        later_unit_key,
+        later_valid_from,
+        coalesce(later_valid_to, {{ end_of_time() }}) as later_valid_to
+    from {{ ref('int_unit_lineage') }}
+
+),
+
+overdue as (
+
+    -- one row per dossier and month end at which it was overdue and open;
+    -- month_end_at is the first instant after the month (the snapshot instant)
+    select
+        d.source_system,
+        d.province_unit_key,
+        d.district_unit_key,
+        d.commune_unit_key,
+        d.agency_unit_key,
+        cast(s.month_end_at as timestamp) as month_end_at
+    from dossiers as d
+    inner join horizons as h on d.source_system = h.source_system
+    cross join lateral unnest(
+        generate_series(
+            date_trunc('month', greatest(d.due_at, d.received_at)) + interval 1 month,
+            least(coalesce(d.closed_at, h.known_until), h.known_until),
+            interval 1 month
+        )
+    ) as s (month_end_at)
+    where d.due_at is not null
+
+),
+
+placed as (
+
+    -- the units holding each dossier at the month end
+    select
+        o.source_system,
+        cast(o.month_end_at - interval 1 month as date) as snapshot_month,
+        p.later_unit_key as province_unit_key,
+        di.later_unit_key as district_unit_key,
+        c.later_unit_key as commune_unit_key,
+        a.later_unit_key as agency_unit_key
+    from overdue as o
+    inner join lineage as p
+        on o.province_unit_key = p.unit_key
+            and cast(o.month_end_at as date) - 1 between p.later_valid_from and p.later_valid_to
+    left join lineage as di
+        on o.district_unit_key = di.unit_key
+            and cast(o.month_end_at as date) - 1 between di.later_valid_from and di.later_valid_to
+    left join lineage as c
+        on o.commune_unit_key = c.unit_key
+            and cast(o.month_end_at as date) - 1 between c.later_valid_from and c.later_valid_to
+    left join lineage as a
+        on o.agency_unit_key = a.unit_key
+            and cast(o.month_end_at as date) - 1 between a.later_valid_from and a.later_valid_to
+
+),
+
+counted as (
+
+    select
+        source_system,
+        snapshot_month,
+        case
+            when grouping(commune_unit_key) = 0 then 'commune'
+            when grouping(district_unit_key) = 0 then 'district'
+            when grouping(agency_unit_key) = 0 then 'agency'
+            when grouping(province_unit_key) = 0 then 'province'
+            else 'nation'
+        end as unit_level,
+        case
+            when grouping(commune_unit_key) = 0 then commune_unit_key
+            when grouping(district_unit_key) = 0 then district_unit_key
+            when grouping(agency_unit_key) = 0 then agency_unit_key
+            when grouping(province_unit_key) = 0 then province_unit_key
+            else 'VN@{{ var("history_start") }}'
+        end as unit_key,
+        count(*) as n_overdue_backlog
+    from placed
+    group by grouping sets (  -- noqa: PRS
+        (source_system, snapshot_month),
+        (source_system, snapshot_month, province_unit_key),
+        (source_system, snapshot_month, district_unit_key),
+        (source_system, snapshot_month, commune_unit_key),
+        (source_system, snapshot_month, agency_unit_key)
+    )
+
+),
+
+active as (
+
+    -- units that received dossiers in a month whose end the feed already knows
+    select distinct
+        m.source_system,
+        m.received_month as snapshot_month,
+        m.unit_level,
+        m.unit_key
+    from {{ ref('int_dossier_measures__monthly') }} as m
+    inner join horizons as h on m.source_system = h.source_system
+    where m.received_month + interval 1 month <= h.known_until
+
+),
+
+grid as (
+
+    select * from active
+    union
+    select
+        source_system,
+        snapshot_month,
+        unit_level,
+        unit_key
+    from counted
+    where unit_level = 'nation' or unit_key is not null
+
+)
+
+select
+    g.source_system,
+    g.snapshot_month,
+    last_day(g.snapshot_month) as snapshot_date,
+    g.unit_level,
+    g.unit_key,
+    coalesce(c.n_overdue_backlog, 0)::bigint as n_overdue_backlog
+from grid as g
+left join counted as c
+    on g.source_system = c.source_system
+        and g.snapshot_month = c.snapshot_month
+        and g.unit_level = c.unit_level
+        and g.unit_key = c.unit_key

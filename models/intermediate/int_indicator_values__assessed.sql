@@ -1,0 +1,171 @@
+-- Every indicator value, units as they were in the period, from every source side by side:
+-- computed from dossiers or the task register, reported in a submission, derived by rolling
+-- reported figures up the hierarchy. Each carries its value, the target in force (the
+-- submission's own, else the unit's in the targets seed, else its level's), the attainment,
+-- and whether it is the headline value of its unit, period, indicator and dimension
+-- (computed, else reported, else derived).
+
+with
+
+computed as (
+
+    select
+        *,
+        cast(null as date) as as_of,
+        true as has_counts,
+        'computed' as source
+    from {{ ref('int_indicator_values__dossiers') }}
+
+    union all by name
+
+    select
+        *,
+        'computed' as source
+    from {{ ref('int_indicator_values__tasks') }}
+
+),
+
+reported as (
+
+    select
+        *,
+        'reported' as source
+    from {{ ref('int_indicator_values__submissions') }}
+
+),
+
+derived as (
+
+    select
+        *,
+        'derived' as source
+    from {{ ref('int_indicator_values__rollups') }}
+
+),
+
+all_values as (
+
+    select * from computed
+    union all by name
+    select * from reported
+    union all by name
+    select * from derived
+
+),
+
+units as (
+
+    select
+        unit_key,
+        unit_code,
+        valid_from
+    from {{ ref('int_units') }}
+
+),
+
+catalogue as (
+
+    select
+        indicator_code,
+        unit,
+        direction
+    from {{ ref('indicators') }}
+
+),
+
+periods as (
+
+    select
+        period,
+        period_year,
+        previous_period,
+        same_period_previous_year
+    from {{ ref('int_periods') }}
+
+),
+
+targets as (
+
+    select * from {{ ref('indicator_targets') }}
+
+),
+
+enriched as (
+
+    select
+        v.*,
+        u.unit_code,
+        u.valid_from as unit_valid_from,
+        c.unit as indicator_unit,
+        c.direction,
+        p.period_year,
+        p.previous_period,
+        p.same_period_previous_year,
+        coalesce(
+            case when v.source = 'reported' and not v.has_counts then v.value end,
+            {{ indicator_value('c.unit', 'v.numerator', 'v.denominator') }}
+        ) as indicator_value,
+        coalesce(v.submitted_target, unit_target.target, level_target.target) as target,
+        case
+            when v.submitted_target is not null then 'submission'
+            when unit_target.target is not null then 'targets_seed_unit'
+            when level_target.target is not null then 'targets_seed_level'
+        end as target_source
+    from all_values as v
+    inner join units as u on v.unit_key = u.unit_key
+    inner join catalogue as c on v.indicator_code = c.indicator_code
+    inner join periods as p on v.period = p.period
+    left join targets as unit_target
+        on u.unit_code = unit_target.unit_code
+            and v.unit_level = unit_target.unit_level
+            and p.period_year = unit_target.year
+            and v.indicator_code = unit_target.indicator_code
+    left join targets as level_target
+        on level_target.unit_code is null
+            and v.unit_level = level_target.unit_level
+            and p.period_year = level_target.year
+            and v.indicator_code = level_target.indicator_code
+
+)
+
+select
+    unit_key,
+    unit_code,
+    unit_valid_from,
+    unit_level,
+    period,
+    period_grain,
+    period_start,
+    period_end,
+    period_year,
+    previous_period,
+    same_period_previous_year,
+    as_of,
+    indicator_code,
+    indicator_unit,
+    direction,
+    dimension,
+    numerator,
+    denominator,
+    indicator_value as value,
+    reported_value,
+    has_counts,
+    target,
+    target_source,
+    {{ attainment('indicator_value', 'target', 'direction') }} as attainment,
+    source,
+    row_number() over (
+        partition by unit_key, period, indicator_code, dimension
+        order by case source when 'computed' then 1 when 'reported' then 2 else 3 end
+    ) = 1 as is_headline,
+    rollup_units_contributing,
+    rollup_units_rate_only,
+    rollup_units_expected,
+    rollup_is_complete,
+    rollup_child_levels,
+    published_rank,
+    published_ranked_of,
+    source_file,
+    source_load_id,
+    source_row_number
+from enriched
