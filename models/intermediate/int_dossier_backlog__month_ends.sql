@@ -48,16 +48,13 @@ overdue as (
         d.district_unit_key,
         d.commune_unit_key,
         d.agency_unit_key,
-        cast(s.month_end_at as timestamp) as month_end_at
-    from dossiers as d
-    inner join horizons as h on d.source_system = h.source_system
-    cross join lateral unnest(
-        generate_series(
+        cast(unnest(generate_series(
             date_trunc('month', greatest(d.due_at, d.received_at)) + interval 1 month,
             least(coalesce(d.closed_at, h.known_until), h.known_until),
             interval 1 month
-        )
-    ) as s (month_end_at)
+        )) as timestamp) as month_end_at
+    from dossiers as d
+    inner join horizons as h on d.source_system = h.source_system
     where d.due_at is not null
 
 ),
@@ -153,7 +150,7 @@ select
     last_day(g.snapshot_month) as snapshot_date,
     g.unit_level,
     g.unit_key,
-    coalesce(c.n_overdue_backlog, 0)::bigint as n_overdue_backlog
+    cast(coalesce(c.n_overdue_backlog, 0) as bigint) as n_overdue_backlog
 from grid as g
 left join counted as c
     on g.source_system = c.source_system

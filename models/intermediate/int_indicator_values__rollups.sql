@@ -87,156 +87,156 @@ rate_only as (
 ),
 
 {%- for level in parent_levels %}
-{%- set i = loop.index0 %}
+    {%- set i = loop.index0 %}
 
-figures_{{ i }} as (
+    figures_{{ i }} as (
 
     -- every unit's figure so far: its own, else one derived at an earlier step
-    select * from own_figures
-    {%- for j in range(i) %}
-    union all
-    select
-        d.unit_key,
-        d.unit_level,
-        d.period,
-        d.period_grain,
-        d.period_start,
-        d.period_end,
-        d.as_of,
-        d.indicator_code,
-        d.dimension,
-        d.numerator,
-        d.denominator,
-        d.is_complete
-    from derived_{{ j }} as d
-    anti join own_figures as o
-        on d.unit_key = o.unit_key
-            and d.period = o.period
-            and d.indicator_code = o.indicator_code
-            and d.dimension = o.dimension
-    {%- endfor %}
+        select * from own_figures
+        {%- for j in range(i) %}
+            union all
+            select
+                d.unit_key,
+                d.unit_level,
+                d.period,
+                d.period_grain,
+                d.period_start,
+                d.period_end,
+                d.as_of,
+                d.indicator_code,
+                d.dimension,
+                d.numerator,
+                d.denominator,
+                d.is_complete
+            from derived_{{ j }} as d
+            anti join own_figures as o
+                on d.unit_key = o.unit_key
+                    and d.period = o.period
+                    and d.indicator_code = o.indicator_code
+                    and d.dimension = o.dimension
+        {%- endfor %}
 
-),
+    ),
 
-children_{{ i }} as (
+    children_{{ i }} as (
 
     -- the figures and bare rates of the direct children of {{ level }} units
-    select
-        u.parent_unit_key,
-        f.unit_key,
-        f.unit_level,
-        f.period,
-        f.period_grain,
-        f.period_start,
-        f.period_end,
-        f.as_of,
-        f.indicator_code,
-        f.dimension,
-        f.numerator,
-        f.denominator,
-        f.is_complete,
-        true as has_figure
-    from figures_{{ i }} as f
-    inner join units as u on f.unit_key = u.unit_key
-    inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
+        select
+            u.parent_unit_key,
+            f.unit_key,
+            f.unit_level,
+            f.period,
+            f.period_grain,
+            f.period_start,
+            f.period_end,
+            f.as_of,
+            f.indicator_code,
+            f.dimension,
+            f.numerator,
+            f.denominator,
+            f.is_complete,
+            true as has_figure
+        from figures_{{ i }} as f
+        inner join units as u on f.unit_key = u.unit_key
+        inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
 
-    union all
+        union all
 
-    select
-        u.parent_unit_key,
-        r.unit_key,
-        r.unit_level,
-        r.period,
-        r.period_grain,
-        r.period_start,
-        r.period_end,
-        r.as_of,
-        r.indicator_code,
-        r.dimension,
-        null,
-        null,
-        false,
-        false
-    from rate_only as r
-    inner join units as u on r.unit_key = u.unit_key
-    inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
-    anti join figures_{{ i }} as f
-        on r.unit_key = f.unit_key
-            and r.period = f.period
-            and r.indicator_code = f.indicator_code
-            and r.dimension = f.dimension
+        select
+            u.parent_unit_key,
+            r.unit_key,
+            r.unit_level,
+            r.period,
+            r.period_grain,
+            r.period_start,
+            r.period_end,
+            r.as_of,
+            r.indicator_code,
+            r.dimension,
+            null as numerator,
+            null as denominator,
+            false as is_complete,
+            false as has_figure
+        from rate_only as r
+        inner join units as u on r.unit_key = u.unit_key
+        inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
+        anti join figures_{{ i }} as f
+            on r.unit_key = f.unit_key
+                and r.period = f.period
+                and r.indicator_code = f.indicator_code
+                and r.dimension = f.dimension
 
-),
+    ),
 
-summed_{{ i }} as (
+    summed_{{ i }} as (
 
-    select
-        parent_unit_key as unit_key,
-        '{{ level }}' as unit_level,
-        period,
-        period_grain,
-        period_start,
-        period_end,
-        max(as_of) as as_of,
-        indicator_code,
-        dimension,
-        sum(numerator) filter (where has_figure) as numerator,
-        sum(denominator) filter (where has_figure) as denominator,
-        count(*) filter (where has_figure) as rollup_units_contributing,
-        count(*) filter (where not has_figure) as rollup_units_rate_only,
-        bool_and(is_complete) filter (where has_figure) as children_complete,
-        list_sort(list_distinct(list(unit_level))) as child_levels
-    from children_{{ i }}
-    group by all
-    having count(*) filter (where has_figure) > 0
+        select
+            parent_unit_key as unit_key,
+            '{{ level }}' as unit_level,
+            period,
+            period_grain,
+            period_start,
+            period_end,
+            max(as_of) as as_of,
+            indicator_code,
+            dimension,
+            sum(numerator) filter (where has_figure) as numerator,
+            sum(denominator) filter (where has_figure) as denominator,
+            count(*) filter (where has_figure) as rollup_units_contributing,
+            count(*) filter (where not has_figure) as rollup_units_rate_only,
+            bool_and(is_complete) filter (where has_figure) as children_complete,
+            list_sort(list_distinct(list(unit_level))) as child_levels
+        from children_{{ i }}
+        group by all
+        having count(*) filter (where has_figure) > 0
 
-),
+    ),
 
-expected_{{ i }} as (
+    expected_{{ i }} as (
 
     -- the children that existed at the period's end (or at the parent's last day), of the
     -- levels that reported
-    select
-        s.unit_key,
-        s.period,
-        s.indicator_code,
-        s.dimension,
-        count(c.unit_key) as rollup_units_expected
-    from summed_{{ i }} as s
-    inner join units as parent on s.unit_key = parent.unit_key
-    left join units as c
-        on s.unit_key = c.parent_unit_key
-            and list_contains(s.child_levels, c.unit_level)
-            and least(s.period_end, parent.valid_to) between c.valid_from and c.valid_to
-    group by all
+        select
+            s.unit_key,
+            s.period,
+            s.indicator_code,
+            s.dimension,
+            count(c.unit_key) as rollup_units_expected
+        from summed_{{ i }} as s
+        inner join units as parent on s.unit_key = parent.unit_key
+        left join units as c
+            on s.unit_key = c.parent_unit_key
+                and list_contains(s.child_levels, c.unit_level)
+                and least(s.period_end, parent.valid_to) between c.valid_from and c.valid_to
+        group by all
 
-),
+    ),
 
-derived_{{ i }} as (
+    derived_{{ i }} as (
 
-    select
-        s.* exclude (children_complete),
-        e.rollup_units_expected,
-        s.children_complete
-        and s.rollup_units_rate_only = 0
-        and s.rollup_units_contributing >= e.rollup_units_expected as is_complete
-    from summed_{{ i }} as s
-    inner join expected_{{ i }} as e
-        on s.unit_key = e.unit_key
-            and s.period = e.period
-            and s.indicator_code = e.indicator_code
-            and s.dimension = e.dimension
+        select
+            s.* exclude (children_complete),  -- noqa: RF02
+            e.rollup_units_expected,
+            s.children_complete
+            and s.rollup_units_rate_only = 0
+            and s.rollup_units_contributing >= e.rollup_units_expected as is_complete
+        from summed_{{ i }} as s
+        inner join expected_{{ i }} as e
+            on s.unit_key = e.unit_key
+                and s.period = e.period
+                and s.indicator_code = e.indicator_code
+                and s.dimension = e.dimension
 
-),
+    ),
 {%- endfor %}
 
 derived as (
 
     {%- for level in parent_levels %}
-    select * from derived_{{ loop.index0 }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select * from derived_{{ loop.index0 }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 )

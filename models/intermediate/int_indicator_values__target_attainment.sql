@@ -91,7 +91,7 @@ select
     period_year,
     previous_period,
     same_period_previous_year,
-    cast(null as date) as as_of,
+    null::date as as_of,
     indicator_code,
     indicator_unit,
     direction,

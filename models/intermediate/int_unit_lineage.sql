@@ -40,8 +40,8 @@ lineage (unit_key, later_unit_key, generations) as (
 
     select
         unit_key,
-        unit_key,
-        0
+        unit_key as later_unit_key,
+        0 as generations
     from units
 
     union all

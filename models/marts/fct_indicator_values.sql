@@ -46,7 +46,7 @@ level_stability as (
     from (select distinct period from assessed) as used
     inner join periods as p on used.period = p.period
     inner join units as u
-        on p.period_end >= u.valid_from and u.valid_to >= p.period_start
+        on p.period_end >= u.valid_from and p.period_start <= u.valid_to
     group by all
 
 ),

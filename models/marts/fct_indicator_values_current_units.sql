@@ -144,7 +144,7 @@ expected as (
     inner join units as u
         on l.unit_key = u.unit_key
             and (
-                (c.time_aggregation = 'sum' and u.valid_from <= g.period_end and u.valid_to >= g.period_start)
+                (c.time_aggregation = 'sum' and g.period_end >= u.valid_from and g.period_start <= u.valid_to)
                 or (c.time_aggregation = 'snapshot' and g.period_end between u.valid_from and u.valid_to)
             )
     group by all
@@ -165,8 +165,10 @@ rebased as (
         p.same_period_previous_year,
         coalesce(e.rebase_units_expected, 0) as rebase_units_expected,
         g.n_rows as rebase_units_contributing,
-        (cu.unit_key in (select s.unit_key from split_receivers as s)
-        and g.period_start < cast('{{ var("reform_date") }}' as date)) as is_split_receiver,
+        (
+            cu.unit_key in (select s.unit_key from split_receivers as s)
+            and g.period_start < cast('{{ var("reform_date") }}' as date)
+        ) as is_split_receiver,
         g.n_rows = 1 and coalesce(e.rebase_units_expected, 0) <= 1 as is_carry_over
     from grouped as g
     inner join units as cu on g.current_unit_key = cu.unit_key

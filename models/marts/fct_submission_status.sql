@@ -68,7 +68,7 @@ expected as (
     left join periods as last_period on c.last_period = last_period.period
     inner join periods as p
         on c.period_grain = p.period_grain
-            and p.period_start >= first_period.period_start
+            and first_period.period_start <= p.period_start
             and p.period_start <= coalesce(last_period.period_start, {{ end_of_time() }})
             and p.period_end < cast('{{ status_date }}' as date)
     inner join units as u
@@ -92,7 +92,7 @@ submitted_rows as (
         q.unit_code,
         q.period,
         q.load_id,
-        'quarantined'
+        'quarantined' as row_state
     from {{ ref('stg_ingest__quarantined_rows') }} as q
     where q.feed = 'submissions' and q.unit_code is not null and q.period is not null
 
@@ -133,11 +133,11 @@ unexpected as (
     inner join units as u
         on r.unit_code = u.unit_code
             and p.period_end >= u.valid_from
-            and u.valid_to >= p.period_start
+            and p.period_start <= u.valid_to
     where not exists (
-        select 1 from expected as e
-        where e.unit_code = r.unit_code and e.period = r.period
-    )
+            select 1 from expected as e
+            where e.unit_code = r.unit_code and e.period = r.period
+        )
     qualify row_number() over (partition by r.unit_code, r.period order by u.valid_from desc) = 1
 
 ),
@@ -153,7 +153,7 @@ obligations as (
 
     select
         *,
-        0
+        0 as expected
     from unexpected
 
 )

@@ -31,18 +31,18 @@ with_nation as (
     union all
 
     select
-        'VN@{{ var("history_start") }}',
-        'nation',
-        'VN',
+        'VN@{{ var("history_start") }}' as unit_key,
+        'nation' as unit_level,
+        'VN' as unit_code,
         plan_year,
-        max(as_of),
-        sum(n_tasks),
-        sum(n_tasks_done),
-        sum(n_tasks_in_progress),
-        sum(n_tasks_not_started),
-        sum(n_tasks_central),
-        sum(n_tasks_overdue),
-        count(*)
+        max(as_of) as as_of,
+        sum(n_tasks) as n_tasks,
+        sum(n_tasks_done) as n_tasks_done,
+        sum(n_tasks_in_progress) as n_tasks_in_progress,
+        sum(n_tasks_not_started) as n_tasks_not_started,
+        sum(n_tasks_central) as n_tasks_central,
+        sum(n_tasks_overdue) as n_tasks_overdue,
+        count(*) as units_reporting
     from counts
     where unit_level = 'province'
     group by plan_year

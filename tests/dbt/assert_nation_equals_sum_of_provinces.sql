@@ -26,8 +26,11 @@ province_figures as (
         indicator_code,
         dimension,
         case when source = 'computed' and indicator_code in (
-            select i.indicator_code from {{ ref('indicators') }} as i where i.source = 'dossiers'
-        ) then 'computed' else 'derived' end as nation_source,
+                    select i.indicator_code from {{ ref('indicators') }} as i
+                    where i.source = 'dossiers'
+                ) then 'computed'
+            else 'derived'
+        end as nation_source,
         numerator,
         denominator
     from facts
