@@ -32,8 +32,8 @@ lineage as (
     select
         unit_key,
         later_unit_key,
-        later_valid_from,
-        coalesce(later_valid_to, {{ end_of_time() }}) as later_valid_to
+        held_from,
+        coalesce(held_to, {{ end_of_time() }}) as held_to
     from {{ ref('int_unit_lineage') }}
 
 ),
@@ -72,16 +72,16 @@ placed as (
     from overdue as o
     inner join lineage as p
         on o.province_unit_key = p.unit_key
-            and cast(o.month_end_at as date) - 1 between p.later_valid_from and p.later_valid_to
+            and cast(o.month_end_at as date) - 1 between p.held_from and p.held_to
     left join lineage as di
         on o.district_unit_key = di.unit_key
-            and cast(o.month_end_at as date) - 1 between di.later_valid_from and di.later_valid_to
+            and cast(o.month_end_at as date) - 1 between di.held_from and di.held_to
     left join lineage as c
         on o.commune_unit_key = c.unit_key
-            and cast(o.month_end_at as date) - 1 between c.later_valid_from and c.later_valid_to
+            and cast(o.month_end_at as date) - 1 between c.held_from and c.held_to
     left join lineage as a
         on o.agency_unit_key = a.unit_key
-            and cast(o.month_end_at as date) - 1 between a.later_valid_from and a.later_valid_to
+            and cast(o.month_end_at as date) - 1 between a.held_from and a.held_to
 
 ),
 

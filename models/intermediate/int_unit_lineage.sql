@@ -26,7 +26,8 @@ successions as (
     -- the successor is the unit of the same level that carries the code the day after
     select
         u.unit_key,
-        s.unit_key as successor_unit_key
+        s.unit_key as successor_unit_key,
+        u.valid_to + 1 as takeover_date
     from units as u
     inner join units as s
         on u.successor_unit_code = s.unit_code
@@ -36,12 +37,13 @@ successions as (
 
 ),
 
-lineage (unit_key, later_unit_key, generations) as (
+lineage (unit_key, later_unit_key, generations, held_from) as (
 
     select
         unit_key,
         unit_key as later_unit_key,
-        0 as generations
+        0 as generations,
+        valid_from as held_from
     from units
 
     union all
@@ -49,7 +51,8 @@ lineage (unit_key, later_unit_key, generations) as (
     select
         lineage.unit_key,
         successions.successor_unit_key,
-        lineage.generations + 1
+        lineage.generations + 1,
+        successions.takeover_date
     from lineage
     inner join successions on lineage.later_unit_key = successions.unit_key
 
@@ -62,6 +65,10 @@ select
     later.unit_level as later_unit_level,
     later.valid_from as later_valid_from,
     later.valid_to as later_valid_to,
+    -- from when the later unit held what the unit was (a continuing department that absorbed
+    -- another holds the absorbed one's business only from the merger on)
+    lineage.held_from,
+    later.valid_to as held_to,
     later.valid_to is null as is_current,
     lineage.generations
 from lineage

@@ -73,7 +73,14 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
     parents = {
         "/".join(k.path) for k in graph.get(dg.AssetKey(["published", "warehouse"])).parent_keys
     }
-    assert parents == {"marts/dim_unit", "marts/dim_indicator", "marts/fct_indicator_values"}
+    assert parents == {
+        "marts/dim_unit",
+        "marts/dim_indicator",
+        "marts/fct_indicator_values",
+        "marts/fct_indicator_values_current_units",
+        "marts/fct_task_progress",
+        "marts/fct_submission_status",
+    }
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"

@@ -229,3 +229,94 @@ def test_scorecard(built: Built) -> None:
     text = scorecard(built.settings.published_db)
     assert "Đồng Nai" in text and "Toàn quốc" in text
     assert re.search(r"\d{1,3},\d{2}%", text)
+
+
+@pytest.mark.parametrize(
+    "period, month_end", [("2024-12", "2024-12-31"), ("2025-Q3", "2025-09-30")]
+)
+def test_overdue_backlog_matches_recomputation(
+    published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame, period: str, month_end: str
+) -> None:
+    """Open and past due at the period's end; a quarter takes its last month end (snapshot)."""
+    t = pd.Timestamp(month_end) + pd.Timedelta(days=1)
+    dropped = dossiers["status"].isin(["returned", "withdrawn", "rejected"])
+    closed = dossiers["finished_at"].where(~dropped, dossiers["updated_at"])
+    overdue = (
+        (dossiers["received_at"] < t) & (dossiers["due_at"] < t) & (closed.isna() | (closed >= t))
+    )
+    expected = int(overdue.sum())
+    by_province = dossiers[overdue].groupby("province").size()
+    got = mart(
+        published,
+        "select unit_level, unit_code, value from marts.fct_indicator_values "
+        "where indicator_code = 'overdue_backlog' and period = ? and source = 'computed' "
+        "and unit_level in ('nation', 'province')",
+        [period],
+    )
+    assert expected > 0  # the generated data must exercise the rule
+    assert int(got.loc[got["unit_level"] == "nation", "value"].iloc[0]) == expected
+    provinces = got[got["unit_level"] == "province"].set_index("unit_code")["value"]
+    assert provinces.sum() == expected
+    for code, count in by_province.items():
+        assert provinces[code] == count, code
+
+
+def test_current_units_put_binh_phuoc_inside_dong_nai(
+    published: duckdb.DuckDBPyConnection, dossiers: pd.DataFrame
+) -> None:
+    """Today's Đồng Nai 75 in 2024 = old Đồng Nai 75 + Bình Phước 70, counted from the files."""
+    year = dossiers[dossiers["received_at"].dt.year == 2024]
+    mine = year[year["province"].isin(["70", "75"])]
+    got = mart(
+        published,
+        "select numerator, denominator, rebase_status, rebase_source_units, ranked_of "
+        "from marts.fct_indicator_values_current_units where unit_code = '75' "
+        "and unit_level = 'province' and period = '2024' and indicator_code = 'online_dossier_rate' "
+        "and source = 'computed'",
+    ).iloc[0]
+    assert int(got["numerator"]) == int((mine["channel"] == "online").sum())
+    assert int(got["denominator"]) == len(mine)
+    assert got["rebase_status"] == "exact"
+    assert got["rebase_source_units"] == "70@2020-01-01, 75@2020-01-01"
+    assert got["ranked_of"] == 34  # ranked among today's provinces, even for 2024
+
+
+def test_task_progress_matches_the_register(
+    built: Built, published: duckdb.DuckDBPyConnection
+) -> None:
+    tasks = pd.read_csv(built.generated / "tasks" / "tasks_register.csv", dtype={"unit_code": str})
+    counts = tasks.pivot_table(
+        index=["unit_code", "year"], columns="status", values="task_id", aggfunc="count"
+    ).fillna(0)
+    got = mart(
+        published,
+        "select unit_code, plan_year as year, tasks_done as done, tasks_in_progress as in_progress, "
+        "tasks_not_started as not_started, tasks_total, completion_rate from marts.fct_task_progress "
+        "where unit_level = 'province'",
+    ).set_index(["unit_code", "year"])
+    assert len(got) == len(counts)
+    for col in ("done", "in_progress", "not_started"):
+        assert (got[col].sort_index() == counts[col].sort_index().astype(int)).all(), col
+    assert (got["completion_rate"] == got["done"] / got["tasks_total"]).all()
+    nation = mart(
+        published,
+        "select plan_year, tasks_total from marts.fct_task_progress where unit_level = 'nation'",
+    ).set_index("plan_year")["tasks_total"]
+    assert nation.to_dict() == tasks.groupby("year").size().to_dict()
+
+
+def test_submission_status_finds_the_missing_and_late_reports(
+    published: duckdb.DuckDBPyConnection,
+) -> None:
+    """The generator leaves one province out of each half-year and sends two 40 days after its
+    end (the calendar allows 15)."""
+    got = mart(
+        published,
+        "select period, sum(expected) as expected, sum(received) as received, sum(late) as late, "
+        "sum(missing) as missing from marts.fct_submission_status where expected = 1 "
+        "group by period order by period",
+    ).set_index("period")
+    for period, provinces in (("2024-H2", 63), ("2025-H1", 63), ("2025-H2", 34)):
+        row = got.loc[period]
+        assert (row["expected"], row["missing"], row["late"]) == (provinces, 1, 2), period
+        assert row["received"] == provinces - 1
