@@ -14,6 +14,7 @@ select
     direction,
     source,
     period_rule,
+    time_aggregation,
     rolls_up,
     description
 from catalogue

@@ -4,6 +4,7 @@
 -- was sent, and the rows accepted and quarantined. A submission is received when any file
 -- carried rows (accepted or quarantined) for the unit and period; it is late when its first
 -- file was sent after the due date; it is missing when the due date has passed without one.
+-- A submission whose every row was quarantined is received but `rejected`: it must be sent again.
 -- The status date is the build day (`--vars '{status_date: 2026-01-31}'` to look back).
 
 {%- set status_date = var('status_date', run_started_at.strftime('%Y-%m-%d')) %}
@@ -180,6 +181,7 @@ select
         when o.expected = 0 then 'unexpected'
         when r.unit_code is null and o.due_date >= cast('{{ status_date }}' as date) then 'not_due_yet'
         when r.unit_code is null then 'missing'
+        when r.rows_accepted = 0 then 'rejected'
         when cast(r.first_sent_at as date) > o.due_date then 'late'
         else 'on_time'
     end as status,
