@@ -320,3 +320,16 @@ def test_submission_status_finds_the_missing_and_late_reports(
         row = got.loc[period]
         assert (row["expected"], row["missing"], row["late"]) == (provinces, 1, 2), period
         assert row["received"] == provinces - 1
+
+
+def test_readme_queries_run_on_the_published_marts(published: duckdb.DuckDBPyConnection) -> None:
+    """The example queries of the README bind against the published marts (names and columns)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    statements = [s for s in statements if "intermediate." not in s]  # warehouse-only
+    assert len(statements) >= 8
+    answered = 0
+    for sql in statements:
+        answered += len(published.sql(sql).fetchall()) > 0
+    assert answered >= len(statements) - 1  # the 2024-H1 roll-up is outside the test data
