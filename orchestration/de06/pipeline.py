@@ -95,11 +95,8 @@ def build(settings: Settings, select: Sequence[str] = ()) -> None:
 def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:
     """Run the quality suites (all by default) and store their results under ``run_id``."""
     with writer_lock(settings):
-        con = connect(settings.warehouse_db)
-        try:
-            return run_gate(con, settings.quality_dir, run_id, suites)
-        finally:
-            con.close()
+        connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
+        return run_gate(settings.warehouse_db, settings.quality_dir, run_id, suites)
 
 
 def gate_for_run(settings: Settings, run_id: str) -> GateResult:
@@ -108,15 +105,15 @@ def gate_for_run(settings: Settings, run_id: str) -> GateResult:
         con = connect(settings.warehouse_db)
         try:
             stored = stored_results(con, run_id)
-            done = {o.suite for o in stored}
-            missing = [s for s in load_suites() if s.name not in done]
-            result = (
-                run_gate(con, settings.quality_dir, run_id, missing)
-                if missing
-                else GateResult(run_id)
-            )
         finally:
             con.close()
+        done = {o.suite for o in stored}
+        missing = [s for s in load_suites() if s.name not in done]
+        result = (
+            run_gate(settings.warehouse_db, settings.quality_dir, run_id, missing)
+            if missing
+            else GateResult(run_id)
+        )
     result.outcomes = stored + result.outcomes
     return result
 

@@ -2,9 +2,9 @@
 
 Each suite names a table of the warehouse and a list of expectations with a severity
 (``blocking`` stops publishing, ``warning`` is reported). Suites run through Great Expectations'
-pandas data source: its SQL data source returns empty results on DuckDB (GX issue 11579); moving
-the validation into the database is the data-quality issue's work. Results are stored as rows in
-``quality.validation_results`` and rendered as Data Docs under the quality folder.
+SQL data source, inside DuckDB: no table is read into Python (GX's DuckDB bug 11579 is worked
+around in ``gx_duckdb``). Results are stored as rows in ``quality.validation_results`` and
+rendered as Data Docs under the quality folder.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from de06.quality.gx_duckdb import close_duckdb_connections, enable_duckdb_sql
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 RESULTS_DDL = """
@@ -116,89 +118,124 @@ def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 
 def run_gate(
-    con: duckdb.DuckDBPyConnection,
+    database: Path,
     quality_dir: Path,
     run_id: str,
     suites: list[Suite] | None = None,
 ) -> GateResult:
-    """Validate every suite's table, store the results, build Data Docs."""
+    """Validate every suite's table inside DuckDB, store the results, build Data Docs.
+
+    The caller holds the writer lock and no connection of its own: GX reads through a
+    read-only connection of its own (DuckDB refuses two connections with different settings
+    in one process), and the results are stored afterwards.
+    """
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    enable_duckdb_sql()
+    suites = load_suites() if suites is None else suites
+    quality_dir.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(database), read_only=True) as con:
+        present = {s.table for s in suites if _table_exists(con, s.table)}
+    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_or_update_sql(  # type: ignore[call-arg]
+        "warehouse_duckdb",
+        connection_string=f"duckdb:///{database}",
+        kwargs={"connect_args": {"read_only": True}},
+    )
+    result = GateResult(run_id)
+    try:
+        for suite in suites:
+            if suite.table in present:
+                result.outcomes += _validate(context, source, suite)
+            else:
+                result.outcomes.append(
+                    ExpectationOutcome(
+                        suite.name, suite.table, "table_exists", None, "blocking", False,
+                        "missing", None, None,
+                    )
+                )  # fmt: skip
+    finally:
+        # GX keeps its DuckDB connection open (see gx_duckdb): close it, or the database file
+        # would stay open in this process and lock out the next writer
+        close_duckdb_connections()
+    docs = quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    result.data_docs = docs if docs.exists() else None
+    with duckdb.connect(str(database)) as con:
+        store_results(con, result)
+    return result
+
+
+def _exception_message(info: dict[str, Any] | None) -> str | None:
+    """The first exception GX reports for a result (flat, or nested per metric)."""
+    if not info:
+        return None
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    for value in info.values():
+        if isinstance(value, dict) and value.get("exception_message"):
+            return str(value["exception_message"])
+    return None
+
+
+def _validate(context: Any, source: Any, suite: Suite) -> list[ExpectationOutcome]:
+    """Run one suite against its table (a whole-table batch, computed by SQL in DuckDB)."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    suites = load_suites() if suites is None else suites
-    quality_dir.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(quality_dir))
-    source = context.data_sources.add_or_update_pandas("warehouse")
-    result = GateResult(run_id)
-    for suite in suites:
-        if not _table_exists(con, suite.table):
-            result.outcomes.append(
+    schema, table = suite.table.split(".", 1)
+    asset_name = suite.name.replace(".", "__")
+    try:
+        asset = source.get_asset(asset_name)
+    except LookupError:
+        asset = source.add_table_asset(asset_name, table_name=table, schema_name=schema)
+    try:
+        batch_def = asset.get_batch_definition("whole")
+    except KeyError:
+        batch_def = asset.add_batch_definition_whole_table("whole")
+    gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
+    for exp in suite.expectations:
+        cls = getattr(gxe, _camel(exp["type"]))
+        gx_suite.add_expectation(cls(**exp["kwargs"], meta={"severity": exp["severity"]}))
+    gx_suite = context.suites.add_or_update(gx_suite)
+    validation = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
+    )
+    checkpoint = context.checkpoints.add_or_update(
+        gx.Checkpoint(
+            name=f"gate__{asset_name}",
+            validation_definitions=[validation],
+            actions=[UpdateDataDocsAction(name="docs")],
+        )
+    )
+    outcomes: list[ExpectationOutcome] = []
+    run = checkpoint.run()
+    for validation_result in run.run_results.values():
+        for r in validation_result.results:
+            cfg = r.expectation_config
+            assert cfg is not None  # GX always returns the configuration it validated
+            res = r.result or {}
+            observed = res.get("observed_value")
+            error = _exception_message(r.exception_info)
+            if error:
+                observed = f"error: {error}"
+            outcomes.append(
                 ExpectationOutcome(
-                    suite.name,
-                    suite.table,
-                    "table_exists",
-                    None,
-                    "blocking",
-                    False,
-                    "missing",
-                    None,
-                    None,
+                    suite=suite.name,
+                    table=suite.table,
+                    expectation=cfg.type,
+                    column=cfg.kwargs.get("column"),
+                    severity=(cfg.meta or {}).get("severity", "blocking"),
+                    success=bool(r.success),
+                    observed_value=None if observed is None else str(observed)[:500],
+                    unexpected_count=res.get("unexpected_count"),
+                    element_count=res.get("element_count"),
                 )
             )
-            continue
-        frame = con.execute(f"select * from {suite.table}").df()
-        asset_name = suite.name.replace(".", "__")
-        try:
-            asset = source.get_asset(asset_name)
-        except LookupError:
-            asset = source.add_dataframe_asset(asset_name)
-        try:
-            batch_def = asset.get_batch_definition("whole")
-        except KeyError:
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
-        gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
-        for exp in suite.expectations:
-            cls = getattr(gxe, _camel(exp["type"]))
-            gx_suite.add_expectation(cls(**exp["kwargs"], meta={"severity": exp["severity"]}))
-        gx_suite = context.suites.add_or_update(gx_suite)
-        validation = context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
-        )
-        checkpoint = context.checkpoints.add_or_update(
-            gx.Checkpoint(
-                name=f"gate__{asset_name}",
-                validation_definitions=[validation],
-                actions=[UpdateDataDocsAction(name="docs")],
-            )
-        )
-        run = checkpoint.run(batch_parameters={"dataframe": frame})
-        for validation_result in run.run_results.values():
-            for r in validation_result.results:
-                cfg = r.expectation_config
-                assert cfg is not None  # GX always returns the configuration it validated
-                res = r.result or {}
-                observed = res.get("observed_value")
-                if r.exception_info and r.exception_info.get("raised_exception"):
-                    observed = f"error: {r.exception_info.get('exception_message')}"
-                result.outcomes.append(
-                    ExpectationOutcome(
-                        suite=suite.name,
-                        table=suite.table,
-                        expectation=cfg.type,
-                        column=cfg.kwargs.get("column"),
-                        severity=(cfg.meta or {}).get("severity", "blocking"),
-                        success=bool(r.success),
-                        observed_value=None if observed is None else str(observed)[:500],
-                        unexpected_count=res.get("unexpected_count"),
-                        element_count=res.get("element_count"),
-                    )
-                )
-    docs = quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
-    result.data_docs = docs if docs.exists() else None
-    store_results(con, result)
-    return result
+    return outcomes
 
 
 def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:

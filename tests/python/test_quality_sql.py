@@ -1,0 +1,85 @@
+"""The quality gate validates inside DuckDB through Great Expectations' SQL data source.
+
+GX's SQL path returns empty results on DuckDB out of the box (GX issue 11579); these tests fail
+loudly if an upgrade breaks the workaround in de06/quality/gx_duckdb.py, and check that the gate
+leaves no connection to the database open behind it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from de06.quality import Suite, run_gate
+from de06.quality.gx_duckdb import enable_duckdb_sql
+
+SUITE = Suite(
+    name="test.things",
+    table="test.things",
+    description="1,000 rows, 3 unknown colours, 2 malformed codes",
+    expectations=[
+        {"type": "expect_table_row_count_to_be_between",
+         "kwargs": {"min_value": 1000, "max_value": 1000}, "severity": "blocking"},
+        {"type": "expect_column_values_to_be_in_set",
+         "kwargs": {"column": "colour", "value_set": ["red", "green"]}, "severity": "warning"},
+        {"type": "unexpected_rows_expectation",
+         "kwargs": {"unexpected_rows_query":
+                    "select id from {batch} where not regexp_full_match(code, '\\d{{5}}')"},
+         "severity": "blocking"},
+    ],
+)  # fmt: skip
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Path:
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema test")
+        con.execute(
+            "create table test.things as select i as id, "
+            "case when i < 3 then 'blue' when i % 2 = 0 then 'red' else 'green' end as colour, "
+            "case when i in (10, 11) then 'x' || i else lpad(i::varchar, 5, '0') end as code "
+            "from range(1000) as t (i)"
+        )
+    return path
+
+
+def test_expectations_are_computed_in_duckdb(database: Path, tmp_path: Path) -> None:
+    result = run_gate(database, tmp_path / "quality", "sql", [SUITE])
+    by_type = {o.expectation: o for o in result.outcomes}
+    assert by_type["expect_table_row_count_to_be_between"].observed_value == "1000"
+    assert by_type["expect_table_row_count_to_be_between"].success
+    in_set = by_type["expect_column_values_to_be_in_set"]
+    assert (in_set.success, in_set.unexpected_count, in_set.element_count) == (False, 3, 1000)
+    rows = by_type["unexpected_rows_expectation"]
+    assert (rows.success, rows.observed_value) == (False, "2")
+    assert [o.expectation for o in result.blocking_failures] == ["unexpected_rows_expectation"]
+    with duckdb.connect(str(database), read_only=True) as con:
+        stored = con.execute(
+            "select count(*) from quality.validation_results where run_id = 'sql'"
+        ).fetchone()
+    assert stored == (3,)
+
+
+def test_the_gate_leaves_the_database_closed(database: Path, tmp_path: Path) -> None:
+    run_gate(database, tmp_path / "quality", "closed", [SUITE])
+    # another configuration in this process (refused while GX's connection is open) ...
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("select count(*) from test.things").fetchone() == (1000,)
+    # ... and a writer in another process (refused while any connection here is open)
+    code = f"import duckdb; duckdb.connect({str(database)!r}).execute('select 1').fetchall()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_the_workaround_refuses_an_unknown_great_expectations(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import great_expectations.execution_engine.sqlalchemy_execution_engine as engine_module
+
+    monkeypatch.delattr(engine_module, "_PERSISTED_CONNECTION_DIALECTS")
+    with pytest.raises(RuntimeError, match="11579"):
+        enable_duckdb_sql()
