@@ -34,8 +34,10 @@ create table if not exists quality.validation_results (
     observed_value varchar,
     unexpected_count bigint,
     element_count bigint,
-    validated_at_utc timestamp not null
+    validated_at_utc timestamp not null,
+    description varchar              -- what a SQL check looks for (unexpected_rows_expectation)
 );
+alter table quality.validation_results add column if not exists description varchar;
 """
 
 
@@ -70,12 +72,15 @@ class ExpectationOutcome:
     observed_value: str | None
     unexpected_count: int | None
     element_count: int | None
+    description: str | None = None
 
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
         detail = f"observed {self.observed_value}" if self.observed_value else ""
         if self.unexpected_count:
             detail = f"{self.unexpected_count} unexpected of {self.element_count} rows"
+        if self.description:
+            detail = f"{self.description} — {detail}"
         return f"[{self.severity}] {self.expectation} on {where}: {detail}".rstrip(": ")
 
 
@@ -147,10 +152,9 @@ def run_gate(
     )
     result = GateResult(run_id)
     try:
+        result.outcomes += _validate(context, source, [s for s in suites if s.table in present])
         for suite in suites:
-            if suite.table in present:
-                result.outcomes += _validate(context, source, suite)
-            else:
+            if suite.table not in present:
                 result.outcomes.append(
                     ExpectationOutcome(
                         suite.name, suite.table, "table_exists", None, "blocking", False,
@@ -180,40 +184,49 @@ def _exception_message(info: dict[str, Any] | None) -> str | None:
     return None
 
 
-def _validate(context: Any, source: Any, suite: Suite) -> list[ExpectationOutcome]:
-    """Run one suite against its table (a whole-table batch, computed by SQL in DuckDB)."""
+def _validate(context: Any, source: Any, suites: list[Suite]) -> list[ExpectationOutcome]:
+    """Run the suites against their tables (whole-table batches, computed by SQL in DuckDB) in
+    one checkpoint, so that the Data Docs are built once."""
     import great_expectations as gx
     import great_expectations.expectations as gxe
     from great_expectations.checkpoint import UpdateDataDocsAction
 
-    schema, table = suite.table.split(".", 1)
-    asset_name = suite.name.replace(".", "__")
-    try:
-        asset = source.get_asset(asset_name)
-    except LookupError:
-        asset = source.add_table_asset(asset_name, table_name=table, schema_name=schema)
-    try:
-        batch_def = asset.get_batch_definition("whole")
-    except KeyError:
-        batch_def = asset.add_batch_definition_whole_table("whole")
-    gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
-    for exp in suite.expectations:
-        cls = getattr(gxe, _camel(exp["type"]))
-        gx_suite.add_expectation(cls(**exp["kwargs"], meta={"severity": exp["severity"]}))
-    gx_suite = context.suites.add_or_update(gx_suite)
-    validation = context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
-    )
+    if not suites:
+        return []
+    validations = []
+    for suite in suites:
+        schema, table = suite.table.split(".", 1)
+        asset_name = suite.name.replace(".", "__")
+        try:
+            asset = source.get_asset(asset_name)
+        except LookupError:
+            asset = source.add_table_asset(asset_name, table_name=table, schema_name=schema)
+        try:
+            batch_def = asset.get_batch_definition("whole")
+        except KeyError:
+            batch_def = asset.add_batch_definition_whole_table("whole")
+        gx_suite = gx.ExpectationSuite(name=suite.name, meta={"description": suite.description})
+        for exp in suite.expectations:
+            cls = getattr(gxe, _camel(exp["type"]))
+            gx_suite.add_expectation(cls(**exp["kwargs"], meta={"severity": exp["severity"]}))
+        gx_suite = context.suites.add_or_update(gx_suite)
+        validations.append(
+            context.validation_definitions.add_or_update(
+                gx.ValidationDefinition(name=suite.name, data=batch_def, suite=gx_suite)
+            )
+        )
     checkpoint = context.checkpoints.add_or_update(
         gx.Checkpoint(
-            name=f"gate__{asset_name}",
-            validation_definitions=[validation],
+            name="gate__" + "__".join(sorted(s.name for s in suites)).replace(".", "_")[:200],
+            validation_definitions=validations,
             actions=[UpdateDataDocsAction(name="docs")],
         )
     )
+    tables = {s.name: s.table for s in suites}
     outcomes: list[ExpectationOutcome] = []
     run = checkpoint.run()
     for validation_result in run.run_results.values():
+        suite_name = validation_result.suite_name
         for r in validation_result.results:
             cfg = r.expectation_config
             assert cfg is not None  # GX always returns the configuration it validated
@@ -224,8 +237,8 @@ def _validate(context: Any, source: Any, suite: Suite) -> list[ExpectationOutcom
                 observed = f"error: {error}"
             outcomes.append(
                 ExpectationOutcome(
-                    suite=suite.name,
-                    table=suite.table,
+                    suite=suite_name,
+                    table=tables[suite_name],
                     expectation=cfg.type,
                     column=cfg.kwargs.get("column"),
                     severity=(cfg.meta or {}).get("severity", "blocking"),
@@ -233,6 +246,7 @@ def _validate(context: Any, source: Any, suite: Suite) -> list[ExpectationOutcom
                     observed_value=None if observed is None else str(observed)[:500],
                     unexpected_count=res.get("unexpected_count"),
                     element_count=res.get("element_count"),
+                    description=cfg.kwargs.get("description") or cfg.description,
                 )
             )
     return outcomes
@@ -242,7 +256,9 @@ def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:
     con.execute(RESULTS_DDL)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     con.executemany(
-        "insert into quality.validation_results values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into quality.validation_results (run_id, suite, table_name, expectation, "
+        "column_name, severity, success, observed_value, unexpected_count, element_count, "
+        "validated_at_utc, description) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 result.run_id,
@@ -256,6 +272,7 @@ def store_results(con: duckdb.DuckDBPyConnection, result: GateResult) -> None:
                 o.unexpected_count,
                 o.element_count,
                 now,
+                o.description,
             )
             for o in result.outcomes
         ],
@@ -267,7 +284,8 @@ def stored_results(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Expectat
     con.execute(RESULTS_DDL)
     rows = con.execute(
         "select suite, table_name, expectation, column_name, severity, success, observed_value, "
-        "unexpected_count, element_count from quality.validation_results where run_id = ?",
+        "unexpected_count, element_count, description from quality.validation_results "
+        "where run_id = ?",
         [run_id],
     ).fetchall()
     return [ExpectationOutcome(*row) for row in rows]
