@@ -119,3 +119,40 @@ def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, 
     assert checks[("raw/submissions", "great_expectations")] is True
     assert sum(1 for passed in checks.values() if passed) > 50  # dbt's tests as checks too
     assert not list((home / "landing").rglob("*.parquet"))  # moved to the archive
+
+
+def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) -> None:
+    """A clear citizen ID slipped into the raw layer: dbt passes, the GX check on raw/dossiers
+    fails, Dagster records the failed check, and the published database stays as it was."""
+    import hashlib
+
+    import dagster as dg
+
+    home = Path(dagster_home["DE06_HOME"])
+    generate(
+        make_settings(home).seeds_dir,
+        home / "landing",
+        GenerateConfig(seed=7, start_month="2025-09", months=1, dossiers_per_month=300),
+    )
+    defs = _load_defs(dagster_home)
+    job = defs.resolve_job_def("refresh")
+    with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
+        assert job.execute_in_process(instance=instance, raise_on_error=False).success
+        published = home / "published" / "de06.duckdb"
+        before = hashlib.sha256(published.read_bytes()).hexdigest()
+        with duckdb.connect(str(home / "de06.duckdb")) as con:
+            con.execute(
+                "insert into raw.dossiers select * replace ("
+                "'leak-1' as dossier_id, '079012345678' as applicant_key) "
+                "from raw.dossiers limit 1"
+            )
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        evaluations = {
+            ("/".join(e.asset_key.path), e.check_name): e
+            for e in result.get_asset_check_evaluations()
+        }
+    assert not result.success
+    failed = evaluations[("raw/dossiers", "great_expectations")]
+    assert failed.passed is False
+    assert "pseudonym" in str(failed.metadata["failures"].value)
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before

@@ -83,3 +83,30 @@ def test_the_workaround_refuses_an_unknown_great_expectations(
     monkeypatch.delattr(engine_module, "_PERSISTED_CONNECTION_DIALECTS")
     with pytest.raises(RuntimeError, match="11579"):
         enable_duckdb_sql()
+
+
+def test_a_province_whose_dossiers_halve_is_flagged(tmp_path: Path) -> None:
+    """The distribution check of the shipped fct_indicator_values suite, on a small table:
+    province A receives 100 then 40 dossiers (flagged), B 100 then 60 (not)."""
+    from de06.quality import load_suites
+
+    shipped = {s.name: s for s in load_suites()}["marts.fct_indicator_values"]
+    check = [e for e in shipped.expectations if "fell by more than half" in str(e["kwargs"])]
+    assert len(check) == 1 and check[0]["severity"] == "warning"
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(
+            "create table marts.fct_indicator_values as select * from (values "
+            "('A@2020-01-01', date '2025-01-01', 100.0), ('A@2020-01-01', date '2025-02-01', 40.0), "
+            "('B@2020-01-01', date '2025-01-01', 100.0), ('B@2020-01-01', date '2025-02-01', 60.0)"
+            ") as t (unit_key, period_start, denominator), "
+            "(select 'online_dossier_rate' as indicator_code, 'computed' as source, "
+            "'province' as unit_level, 'month' as period_grain)"
+        )
+    suite = Suite(shipped.name, shipped.table, shipped.description, check)
+    result = run_gate(path, tmp_path / "quality", "drop", [suite])
+    (outcome,) = result.outcomes
+    assert (outcome.success, outcome.observed_value) == (False, "1")
+    assert result.passed  # a warning does not stop publishing
+    assert "fell by more than half" in outcome.describe()
