@@ -34,18 +34,24 @@ SUITE = Suite(
 )  # fmt: skip
 
 
+def make_table(path: Path, table: str, select: str) -> Path:
+    """A DuckDB file holding one table (schema created) built by ``select``."""
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"create schema {table.split('.')[0]}")
+        con.execute(f"create table {table} as {select}")
+    return path
+
+
 @pytest.fixture()
 def database(tmp_path: Path) -> Path:
-    path = tmp_path / "w.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema test")
-        con.execute(
-            "create table test.things as select i as id, "
-            "case when i < 3 then 'blue' when i % 2 = 0 then 'red' else 'green' end as colour, "
-            "case when i in (10, 11) then 'x' || i else lpad(i::varchar, 5, '0') end as code "
-            "from range(1000) as t (i)"
-        )
-    return path
+    return make_table(
+        tmp_path / "w.duckdb",
+        "test.things",
+        "select i as id, "
+        "case when i < 3 then 'blue' when i % 2 = 0 then 'red' else 'green' end as colour, "
+        "case when i in (10, 11) then 'x' || i else lpad(i::varchar, 5, '0') end as code "
+        "from range(1000) as t (i)",
+    )
 
 
 def test_expectations_are_computed_in_duckdb(database: Path, tmp_path: Path) -> None:
@@ -93,17 +99,16 @@ def test_a_province_whose_dossiers_halve_is_flagged(tmp_path: Path) -> None:
     shipped = {s.name: s for s in load_suites()}["marts.fct_indicator_values"]
     check = [e for e in shipped.expectations if "fell by more than half" in str(e["kwargs"])]
     assert len(check) == 1 and check[0]["severity"] == "warning"
-    path = tmp_path / "w.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute("create schema marts")
-        con.execute(
-            "create table marts.fct_indicator_values as select * from (values "
-            "('A@2020-01-01', date '2025-01-01', 100.0), ('A@2020-01-01', date '2025-02-01', 40.0), "
-            "('B@2020-01-01', date '2025-01-01', 100.0), ('B@2020-01-01', date '2025-02-01', 60.0)"
-            ") as t (unit_key, period_start, denominator), "
-            "(select 'online_dossier_rate' as indicator_code, 'computed' as source, "
-            "'province' as unit_level, 'month' as period_grain)"
-        )
+    path = make_table(
+        tmp_path / "w.duckdb",
+        "marts.fct_indicator_values",
+        "select * from (values "
+        "('A@2020-01-01', date '2025-01-01', 100.0), ('A@2020-01-01', date '2025-02-01', 40.0), "
+        "('B@2020-01-01', date '2025-01-01', 100.0), ('B@2020-01-01', date '2025-02-01', 60.0)"
+        ") as t (unit_key, period_start, denominator), "
+        "(select 'online_dossier_rate' as indicator_code, 'computed' as source, "
+        "'province' as unit_level, 'month' as period_grain)",
+    )
     suite = Suite(shipped.name, shipped.table, shipped.description, check)
     result = run_gate(path, tmp_path / "quality", "drop", [suite])
     (outcome,) = result.outcomes
