@@ -5,6 +5,8 @@
 -- carried rows (accepted or quarantined) for the unit and period; it is late when its first
 -- file was sent after the due date; it is missing when the due date has passed without one.
 -- A submission whose every row was quarantined is received but `rejected`: it must be sent again.
+-- A quarantined row counts as resolved once a later file brings an accepted row for the same
+-- unit, period, indicator and dimension.
 -- The status date is the build day (`--vars '{status_date: 2026-01-31}'` to look back).
 
 {%- set status_date = var('status_date', run_started_at.strftime('%Y-%m-%d')) %}
@@ -78,24 +80,71 @@ expected as (
 
 ),
 
-submitted_rows as (
+accepted as (
 
     select
-        s.unit_code,
-        s.period,
-        s.load_id,
-        'accepted' as row_state
-    from {{ ref('stg_submission_feed__indicator_values') }} as s
+        unit_code,
+        period,
+        indicator_code,
+        dimension,
+        load_id
+    from {{ ref('stg_submission_feed__indicator_values') }}
 
-    union all
+),
 
+quarantined_rows as (
+
+    -- one per rejected row (a row can be rejected for several columns)
+    select distinct
+        load_id,
+        source_row_number,
+        unit_code,
+        period,
+        indicator_code,
+        dimension
+    from {{ ref('stg_ingest__quarantined_rows') }}
+    where feed = 'submissions' and unit_code is not null and period is not null
+
+),
+
+quarantined as (
+
+    -- a rejected row is resolved when a later file brought an accepted row for the same unit,
+    -- period, indicator and dimension (the unit re-sent it corrected)
     select
         q.unit_code,
         q.period,
         q.load_id,
-        'quarantined' as row_state
-    from {{ ref('stg_ingest__quarantined_rows') }} as q
-    where q.feed = 'submissions' and q.unit_code is not null and q.period is not null
+        q.source_row_number,
+        bool_or(a.load_id is not null) as is_resolved
+    from quarantined_rows as q
+    left join accepted as a
+        on q.unit_code = a.unit_code
+            and q.period = a.period
+            and q.indicator_code = a.indicator_code
+            and q.dimension = a.dimension
+            and q.load_id < a.load_id
+    group by q.unit_code, q.period, q.load_id, q.source_row_number
+
+),
+
+submitted_rows as (
+
+    select
+        unit_code,
+        period,
+        load_id,
+        'accepted' as row_state
+    from accepted
+
+    union all
+
+    select
+        unit_code,
+        period,
+        load_id,
+        case when is_resolved then 'quarantined_resolved' else 'quarantined' end as row_state
+    from quarantined
 
 ),
 
@@ -108,6 +157,7 @@ received as (
         max(f.sent_at) as last_sent_at,
         count(*) filter (where r.row_state = 'accepted') as rows_accepted,
         count(*) filter (where r.row_state = 'quarantined') as rows_quarantined,
+        count(*) filter (where r.row_state = 'quarantined_resolved') as rows_quarantined_resolved,
         string_agg(distinct f.file_name, ', ' order by f.file_name) as submission_files
     from submitted_rows as r
     inner join files as f on r.load_id = f.load_id
@@ -193,6 +243,7 @@ select
     r.last_sent_at,
     coalesce(r.rows_accepted, 0) as rows_accepted,
     coalesce(r.rows_quarantined, 0) as rows_quarantined,
+    coalesce(r.rows_quarantined_resolved, 0) as rows_quarantined_resolved,
     r.submission_files,
     cast('{{ status_date }}' as date) as status_date
 from obligations as o

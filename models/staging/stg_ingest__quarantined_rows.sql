@@ -19,7 +19,9 @@ renamed as (
         reason_en,
         reason_vi,
         nfc_normalize(unit_code) as unit_code,
-        upper(period) as period
+        upper(period) as period,
+        lower(indicator_code) as indicator_code,
+        coalesce(nfc_normalize(dimension), '') as dimension
 
     from source
 

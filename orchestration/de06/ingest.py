@@ -146,8 +146,12 @@ class Problem:
     value: str | None
     code: str
     message: str
-    unit_code: str | None = None  # the row's unit and period as typed (submissions)
+    # the row's unit, period, indicator and dimension as typed (submissions), so that its unit's
+    # submission status can count it and a corrected later submission can resolve it
+    unit_code: str | None = None
     period: str | None = None
+    indicator_code: str | None = None
+    dimension: str | None = None
 
 
 @dataclass
@@ -357,8 +361,8 @@ class Loader:
             return
         self.con.executemany(
             "insert into raw.quarantine (load_id, feed, file_name, row_number, column_name, value,"
-            " reason_code, reason_en, reason_vi, unit_code, period)"
-            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reason_code, reason_en, reason_vi, unit_code, period, indicator_code, dimension)"
+            " values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     load_id,
@@ -372,6 +376,8 @@ class Loader:
                     REASONS_VI.get(p.code, p.code),
                     p.unit_code,
                     p.period,
+                    p.indicator_code,
+                    p.dimension,
                 )
                 for p in problems
             ],
@@ -643,7 +649,17 @@ class Loader:
                     f"(rows {', '.join(str(n) for n, _ in entries)})"
                 )
             problems += [
-                Problem(n, None, None, "duplicate_row", message, r["unit_code"], r["period"])
+                Problem(
+                    n,
+                    None,
+                    None,
+                    "duplicate_row",
+                    message,
+                    unit_code=r["unit_code"],
+                    period=r["period"],
+                    indicator_code=r["indicator_code"],
+                    dimension=r["dimension"] or "",
+                )
                 for n, r in rejected
             ]
         if keep:
@@ -810,9 +826,11 @@ class Loader:
             "dimension": text["dimension"] or None,
             **{k: (v.value if v else None) for k, v in numbers.items()},
         }
-        for p in problems:  # so that the submission status can count them per unit and period
+        for p in problems:
             p.unit_code = unit or None
             p.period = period.code if period else (text["period"] or None)
+            p.indicator_code = indicator or None
+            p.dimension = text["dimension"]
         return record, problems
 
     # -- tasks -----------------------------------------------------------------------------

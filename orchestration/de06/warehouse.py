@@ -95,12 +95,16 @@ create table if not exists raw.quarantine (
     reason_en varchar not null,
     reason_vi varchar not null,
     unit_code varchar,                -- as typed in the rejected row, when it could be read
-    period varchar
+    period varchar,
+    indicator_code varchar,
+    dimension varchar
 );
 -- warehouses created before these columns existed
 alter table raw.load_files add column if not exists file_modified_at timestamp;
 alter table raw.quarantine add column if not exists unit_code varchar;
 alter table raw.quarantine add column if not exists period varchar;
+alter table raw.quarantine add column if not exists indicator_code varchar;
+alter table raw.quarantine add column if not exists dimension varchar;
 """
 
 

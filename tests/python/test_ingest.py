@@ -297,6 +297,31 @@ def test_conflicting_rows_in_one_file_are_both_quarantined(
     assert (report.rows_read, report.accepted, report.quarantined) == (4, 1, 3)
 
 
+def test_quarantined_rows_name_their_unit_period_indicator_and_dimension(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """What the submission status needs to count a rejected row and to see it resolved."""
+    rows = [
+        sub("01", "2024-H1", "vneid_integrated_documents", dimension="driving_licence", value="-5"),
+        sub("01", "2024-h1", "eid_activation_rate", value="120"),
+        sub("02", "2024-H1", "eid_activation_rate", value="50"),
+        sub("02", "2024-H1", "eid_activation_rate", value="60"),
+    ]
+    path = write_csv(tmp_path / "submissions" / "s.csv", SUB_HEADER, rows)
+    ingest(settings, [path])
+    found = query(
+        settings,
+        "select row_number, reason_code, unit_code, period, indicator_code, dimension "
+        "from raw.quarantine order by row_number",
+    )
+    assert found == [
+        (2, "negative", "01", "2024-H1", "vneid_integrated_documents", "driving_licence"),
+        (3, "rate_above_100", "01", "2024-H1", "eid_activation_rate", ""),
+        (4, "duplicate_row", "02", "2024-H1", "eid_activation_rate", ""),
+        (5, "duplicate_row", "02", "2024-H1", "eid_activation_rate", ""),
+    ]
+
+
 def test_xlsx_submission_with_percent_cells(settings: Settings, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
