@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
@@ -216,23 +217,31 @@ def iter_feed_files(paths: Iterable[Path]) -> Iterator[Path]:
 
 # ----------------------------------------------------------------------------- reading
 def _csv_delimiter(first_line: str) -> str:
-    """``;`` when the header has more semicolons than commas (Excel in a comma-decimal locale)."""
-    return ";" if first_line.count(";") > first_line.count(",") else ","
+    """The header's most frequent of tab (Excel's "Unicode text"), ``;`` (Excel in a
+    comma-decimal locale) and ``,`` (the default, also on a tie)."""
+    counts = {d: first_line.count(d) for d in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
 
 
 def _csv_header(path: Path) -> list[str]:
     with path.open("rb") as handle:
-        first = _decode(handle.readline(1 << 20)).rstrip("\r\n")
+        first = _decode(handle.read(1 << 20), final=False).split("\n", 1)[0].rstrip("\r")
     return next(csv.reader([first], delimiter=_csv_delimiter(first))) if first else []
 
 
-def _decode(raw: bytes) -> str:
+def _decode(raw: bytes, final: bool = True) -> str:
+    """UTF-8 (with or without BOM), or UTF-16 when the file starts with its byte-order mark
+    (Excel's "Unicode text"). Anything else, e.g. Windows-1258, is rejected, never guessed."""
+    utf16 = raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    decoder = codecs.getincrementaldecoder("utf-16" if utf16 else "utf-8-sig")()
     try:
-        return raw.decode("utf-8-sig")
+        return decoder.decode(raw, final=final)
     except UnicodeDecodeError as exc:
         raise IngestError(
             "unreadable_file",
-            f"not UTF-8 text (byte {exc.start}): save the file as CSV UTF-8",
+            f"not UTF-8 text (byte {exc.start}): save the file as CSV UTF-8 "
+            "(or UTF-16 with a byte-order mark)",
         ) from exc
 
 

@@ -322,6 +322,28 @@ def test_quarantined_rows_name_their_unit_period_indicator_and_dimension(
     ]
 
 
+def test_utf16_tab_text_is_read_and_windows_1258_is_rejected(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Excel's "Unicode text" (UTF-16 with BOM, tab-separated) loads; a legacy Windows-1258
+    file is not valid UTF-8 and is rejected whole with a clear message, never guessed at."""
+    rows = [sub("01", "2024-H1", "eid_activation_rate", value="89,8", dimension="Hà Nội")]
+    text = "\n".join("\t".join(r) for r in [SUB_HEADER, *rows]) + "\n"
+    unicode_text = tmp_path / "submissions" / "unicode.txt.csv"
+    unicode_text.parent.mkdir(parents=True, exist_ok=True)
+    unicode_text.write_bytes(text.encode("utf-16"))  # BOM + little-endian, as Excel saves it
+    legacy = tmp_path / "submissions" / "legacy.csv"
+    legacy_text = text.replace("\t", ",").replace("89,8", "89.8").replace("Hà Nội", "Hà Nam")
+    legacy.write_bytes(legacy_text.encode("cp1258"))  # "à" is byte 0xE0: not UTF-8
+    good, bad = ingest(settings, [unicode_text, legacy])
+    assert (good.status, good.accepted, good.quarantined) == ("loaded", 1, 0), good.line()
+    assert query(settings, "select value, dimension from raw.submissions") == [(89.8, "Hà Nội")]
+    assert bad.status == "rejected" and "not UTF-8" in bad.message
+    assert query(
+        settings, "select reason_code from raw.quarantine where file_name = 'legacy.csv'"
+    ) == [("unreadable_file",)]
+
+
 def test_xlsx_submission_with_percent_cells(settings: Settings, tmp_path: Path) -> None:
     from openpyxl import Workbook
 
