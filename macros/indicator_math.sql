@@ -81,3 +81,52 @@ left join ranked as r
         and v.dimension = r.dimension
         and v.source = r.source
 {%- endmacro %}
+
+{% macro join_seed_targets(unit_code, unit_level, year, indicator_code) -%}
+{#-
+    The targets seed's rows for a value: `unit_target` (the unit's own row) and `level_target`
+    (the row for every unit of its level, empty unit_code). Use with `seed_target()` and
+    `seed_target_source()`: a unit's own row wins.
+-#}
+left join {{ ref('indicator_targets') }} as unit_target
+    on {{ unit_code }} = unit_target.unit_code
+        and {{ unit_level }} = unit_target.unit_level
+        and {{ year }} = unit_target.year
+        and {{ indicator_code }} = unit_target.indicator_code
+left join {{ ref('indicator_targets') }} as level_target
+    on level_target.unit_code is null
+        and {{ unit_level }} = level_target.unit_level
+        and {{ year }} = level_target.year
+        and {{ indicator_code }} = level_target.indicator_code
+{%- endmacro %}
+
+{% macro seed_target() -%}
+    coalesce(unit_target.target, level_target.target)
+{%- endmacro %}
+
+{% macro seed_target_source() -%}
+    case
+        when unit_target.target is not null then 'targets_seed_unit'
+        when level_target.target is not null then 'targets_seed_level'
+    end
+{%- endmacro %}
+
+{% macro grouped_unit_level_and_key() -%}
+{#-
+    In a `group by grouping sets` over the unit keys of a dossier (nation, province, district,
+    commune, agency), the level and the key of each group: the most detailed key grouped on.
+-#}
+{%- set levels = ['commune', 'district', 'agency', 'province'] -%}
+case
+    {%- for level in levels %}
+    when grouping({{ level }}_unit_key) = 0 then '{{ level }}'
+    {%- endfor %}
+    else 'nation'
+end as unit_level,
+case
+    {%- for level in levels %}
+    when grouping({{ level }}_unit_key) = 0 then {{ level }}_unit_key
+    {%- endfor %}
+    else 'VN@{{ var("history_start") }}'
+end as unit_key
+{%- endmacro %}

@@ -90,20 +90,7 @@ counted as (
     select
         source_system,
         snapshot_month,
-        case
-            when grouping(commune_unit_key) = 0 then 'commune'
-            when grouping(district_unit_key) = 0 then 'district'
-            when grouping(agency_unit_key) = 0 then 'agency'
-            when grouping(province_unit_key) = 0 then 'province'
-            else 'nation'
-        end as unit_level,
-        case
-            when grouping(commune_unit_key) = 0 then commune_unit_key
-            when grouping(district_unit_key) = 0 then district_unit_key
-            when grouping(agency_unit_key) = 0 then agency_unit_key
-            when grouping(province_unit_key) = 0 then province_unit_key
-            else 'VN@{{ var("history_start") }}'
-        end as unit_key,
+        {{ grouped_unit_level_and_key() }},
         count(*) as n_overdue_backlog
     from placed
     group by grouping sets (  -- noqa: PRS

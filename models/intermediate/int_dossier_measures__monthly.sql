@@ -17,20 +17,7 @@ grouped as (
     select
         source_system,
         received_month,
-        case
-            when grouping(commune_unit_key) = 0 then 'commune'
-            when grouping(district_unit_key) = 0 then 'district'
-            when grouping(agency_unit_key) = 0 then 'agency'
-            when grouping(province_unit_key) = 0 then 'province'
-            else 'nation'
-        end as unit_level,
-        case
-            when grouping(commune_unit_key) = 0 then commune_unit_key
-            when grouping(district_unit_key) = 0 then district_unit_key
-            when grouping(agency_unit_key) = 0 then agency_unit_key
-            when grouping(province_unit_key) = 0 then province_unit_key
-            else 'VN@{{ var("history_start") }}'
-        end as unit_key,
+        {{ grouped_unit_level_and_key() }},
         sum(n_received)::bigint as n_received,
         sum(n_online)::bigint as n_online,
         sum(n_full_online)::bigint as n_full_online,

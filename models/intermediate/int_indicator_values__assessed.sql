@@ -84,12 +84,6 @@ periods as (
 
 ),
 
-targets as (
-
-    select * from {{ ref('indicator_targets') }}
-
-),
-
 enriched as (
 
     select
@@ -105,26 +99,14 @@ enriched as (
             case when v.source = 'reported' and not v.has_counts then v.value end,
             {{ indicator_value('c.unit', 'v.numerator', 'v.denominator') }}
         ) as indicator_value,
-        coalesce(v.submitted_target, unit_target.target, level_target.target) as target,
-        case
-            when v.submitted_target is not null then 'submission'
-            when unit_target.target is not null then 'targets_seed_unit'
-            when level_target.target is not null then 'targets_seed_level'
-        end as target_source
+        coalesce(v.submitted_target, {{ seed_target() }}) as target,
+        case when v.submitted_target is not null then 'submission' else {{ seed_target_source() }} end
+            as target_source
     from all_values as v
     inner join units as u on v.unit_key = u.unit_key
     inner join catalogue as c on v.indicator_code = c.indicator_code
     inner join periods as p on v.period = p.period
-    left join targets as unit_target
-        on u.unit_code = unit_target.unit_code
-            and v.unit_level = unit_target.unit_level
-            and p.period_year = unit_target.year
-            and v.indicator_code = unit_target.indicator_code
-    left join targets as level_target
-        on level_target.unit_code is null
-            and v.unit_level = level_target.unit_level
-            and p.period_year = level_target.year
-            and v.indicator_code = level_target.indicator_code
+    {{ join_seed_targets('u.unit_code', 'v.unit_level', 'p.period_year', 'v.indicator_code') }}
 
 )
 

@@ -32,39 +32,28 @@ units as (
 
 reported as (
 
-    select
-        unit_key,
-        unit_level,
-        period,
-        period_grain,
-        period_start,
-        period_end,
-        as_of,
-        indicator_code,
-        dimension,
-        numerator,
-        denominator,
-        has_counts
-    from {{ ref('int_indicator_values__submissions') }}
-    where indicator_code in (select c.indicator_code from catalogue as c)
+    -- the figures that roll up: reported in submissions, and the task register's
+    {%- for source in ['int_indicator_values__submissions', 'int_indicator_values__tasks'] %}
+        select
+            unit_key,
+            unit_level,
+            period,
+            period_grain,
+            period_start,
+            period_end,
+            as_of,
+            indicator_code,
+            dimension,
+            numerator,
+            denominator,
+            has_counts
+        from {{ ref(source) }}
+        where indicator_code in (select c.indicator_code from catalogue as c)
+        {%- if not loop.last %}
 
-    union all
-
-    select
-        unit_key,
-        unit_level,
-        period,
-        period_grain,
-        period_start,
-        period_end,
-        as_of,
-        indicator_code,
-        dimension,
-        numerator,
-        denominator,
-        has_counts
-    from {{ ref('int_indicator_values__tasks') }}
-    where indicator_code in (select c.indicator_code from catalogue as c)
+            union all
+        {% endif %}
+    {%- endfor %}
 
 ),
 

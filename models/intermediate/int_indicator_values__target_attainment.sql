@@ -24,12 +24,6 @@ catalogue as (
 
 ),
 
-targets as (
-
-    select * from {{ ref('indicator_targets') }}
-
-),
-
 counted as (
 
     select
@@ -59,23 +53,11 @@ valued as (
         c.unit as indicator_unit,
         c.direction,
         counted.numerator / counted.denominator as value,
-        coalesce(unit_target.target, level_target.target) as target,
-        case
-            when unit_target.target is not null then 'targets_seed_unit'
-            when level_target.target is not null then 'targets_seed_level'
-        end as target_source
+        {{ seed_target() }} as target,
+        {{ seed_target_source() }} as target_source
     from counted
     cross join catalogue as c
-    left join targets as unit_target
-        on counted.unit_code = unit_target.unit_code
-            and counted.unit_level = unit_target.unit_level
-            and counted.period_year = unit_target.year
-            and c.indicator_code = unit_target.indicator_code
-    left join targets as level_target
-        on level_target.unit_code is null
-            and counted.unit_level = level_target.unit_level
-            and counted.period_year = level_target.year
-            and c.indicator_code = level_target.indicator_code
+    {{ join_seed_targets('counted.unit_code', 'counted.unit_level', 'counted.period_year', 'c.indicator_code') }}
 
 )
 

@@ -73,12 +73,6 @@ periods as (
 
 ),
 
-targets as (
-
-    select * from {{ ref('indicator_targets') }}
-
-),
-
 rows_to_rebase as (
 
     select
@@ -218,22 +212,10 @@ valued as (
             when f.is_carry_over then f.single_value
             else {{ indicator_value('f.indicator_unit', 'f.summed_numerator', 'f.summed_denominator') }}
         end as value,
-        coalesce(unit_target.target, level_target.target) as target,
-        case
-            when unit_target.target is not null then 'targets_seed_unit'
-            when level_target.target is not null then 'targets_seed_level'
-        end as target_source
+        {{ seed_target() }} as target,
+        {{ seed_target_source() }} as target_source
     from figured as f
-    left join targets as unit_target
-        on f.unit_code = unit_target.unit_code
-            and f.unit_level = unit_target.unit_level
-            and f.period_year = unit_target.year
-            and f.indicator_code = unit_target.indicator_code
-    left join targets as level_target
-        on level_target.unit_code is null
-            and f.unit_level = level_target.unit_level
-            and f.period_year = level_target.year
-            and f.indicator_code = level_target.indicator_code
+    {{ join_seed_targets('f.unit_code', 'f.unit_level', 'f.period_year', 'f.indicator_code') }}
 
 ),
 
