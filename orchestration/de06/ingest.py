@@ -129,7 +129,11 @@ REASONS_VI = {
     "duplicate_columns": "Tệp có cột trùng tên",
     "empty_file": "Tệp không có dữ liệu",
     "unknown_feed": "Không nhận ra loại dữ liệu của tệp",
+    "impossible_date": "Ngày không thể xảy ra (trước ngày tiếp nhận)",
+    "future_date": "Ngày ở tương lai",
+    "formula_not_computed": "Ô công thức chưa có giá trị (mở và lưu lại tệp trong Excel)",
 }
+HEADER_SEARCH_ROWS = 10  # title rows above the header row are skipped, up to this many
 
 
 class IngestError(Exception):
@@ -226,8 +230,13 @@ def _csv_delimiter(first_line: str) -> str:
 
 def _csv_header(path: Path) -> list[str]:
     with path.open("rb") as handle:
-        first = _decode(handle.read(1 << 20), final=False).split("\n", 1)[0].rstrip("\r")
-    return next(csv.reader([first], delimiter=_csv_delimiter(first))) if first else []
+        head = _decode(handle.read(1 << 20), final=False)
+    lines = head.splitlines()[:-1] or head.splitlines()  # the last line may be cut short
+    if not lines:
+        return []
+    rows = list(csv.reader(lines, delimiter=_csv_delimiter(lines[0])))
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(c.strip() for c in r)]
+    return _find_header(numbered)[0] if numbered else []
 
 
 def _decode(raw: bytes, final: bool = True) -> str:
@@ -245,41 +254,107 @@ def _decode(raw: bytes, final: bool = True) -> str:
         ) from exc
 
 
-def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of a small CSV or XLSX file; cells as str, or numbers from XLSX."""
+@dataclass(frozen=True)
+class Uncomputed:
+    """An XLSX formula cell with no value saved (the workbook was never computed by Excel)."""
+
+    formula: str
+
+    def __str__(self) -> str:
+        return self.formula
+
+
+Row = tuple[int, list[Any]]  # (row number in the file or sheet, cells)
+
+
+def _read_table(path: Path) -> tuple[list[str], list[Row]]:
+    """Header and data rows of a small CSV or XLSX file, each row with its number in the file
+    (a spreadsheet's row number). Cells are str, or numbers, dates and ``Uncomputed`` from XLSX.
+    Blank rows are dropped; title rows above the header are skipped (see ``_find_header``)."""
     kind = SUFFIXES.get(path.suffix.lower())
+    rows: list[list[Any]]
     if kind == "csv":
         text = _decode(path.read_bytes())
         if not text.strip():
             raise IngestError("empty_file", "the file is empty")
         delimiter = _csv_delimiter(text.split("\n", 1)[0])
-        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-        rows = list(reader)
-        return [nfc(h).strip().lower() for h in rows[0]], rows[1:]
-    if kind == "xlsx":
-        from openpyxl import load_workbook
+        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    elif kind == "xlsx":
+        rows = _xlsx_rows(path)
+    else:
+        raise IngestError("unreadable_file", f"unsupported file type '{path.suffix}'")
+    numbered = [
+        (n, r)
+        for n, r in enumerate(rows, start=1)
+        if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in r)
+    ]
+    if not numbered:
+        raise IngestError("empty_file", "the file is empty")
+    header, first_data = _find_header(numbered)
+    return header, [(n, r) for n, r in numbered if n >= first_data]
 
-        try:
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for broken files
-            raise IngestError("unreadable_file", f"not a readable XLSX workbook: {exc}") from exc
-        ws = wb.worksheets[0]
-        rows = []
-        for cells in ws.iter_rows():
-            row: list[Any] = []
-            for cell in cells:
-                value = cell.value
-                fmt = getattr(cell, "number_format", "") or ""
-                if isinstance(value, int | float) and not isinstance(value, bool) and "%" in fmt:
-                    value = ("pct", float(value) * 100)
-                row.append(value)
-            rows.append(row)
-        wb.close()
-        if not rows:
-            raise IngestError("empty_file", "the workbook's first sheet is empty")
-        header = [nfc(str(h or "")).strip().lower() for h in rows[0]]
-        return header, rows[1:]
-    raise IngestError("unreadable_file", f"unsupported file type '{path.suffix}'")
+
+def _xlsx_rows(path: Path) -> list[list[Any]]:
+    """The first sheet's cells: saved values (what Excel computed), percent-formatted numbers as
+    ``("pct", value × 100)``, and formulas that were never computed as ``Uncomputed``."""
+    from openpyxl import load_workbook
+
+    try:
+        values = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise IngestError("unreadable_file", f"not a readable XLSX workbook: {exc}") from exc
+    rows: list[list[Any]] = []
+    for value_cells, formula_cells in zip(
+        values.worksheets[0].iter_rows(), formulas.worksheets[0].iter_rows(), strict=False
+    ):
+        row: list[Any] = []
+        for cell, source in zip(value_cells, formula_cells, strict=False):
+            value = cell.value
+            fmt = getattr(cell, "number_format", "") or ""
+            if isinstance(value, int | float) and not isinstance(value, bool) and "%" in fmt:
+                value = ("pct", float(value) * 100)
+            typed_formula = isinstance(source.value, str) and source.value.startswith("=")
+            if value is None and typed_formula and getattr(source, "data_type", "") == "f":
+                value = Uncomputed(source.value)
+            row.append(value)
+        rows.append(row)
+    values.close()
+    formulas.close()
+    return rows
+
+
+def _header_names(cells: list[Any]) -> list[str]:
+    return [nfc(str(c if c is not None else "")).strip().lower() for c in cells]
+
+
+def _find_header(numbered: list[Row]) -> tuple[list[str], int]:
+    """The header (names normalised) and the number of the first data row.
+
+    The header is the first row, among the first few, that names a feed's key column; rows
+    above it are titles. When the row below it names columns where it has blanks, the two form
+    one header (a group heading merged over several columns, the names in the row below).
+    Without a key column the first row is taken (and its missing columns are reported).
+    """
+    keys = {"dossier_id", "indicator_code", "task_id"}
+    known = {c for cols in FEED_COLUMNS.values() for c in cols}
+    for i, (n, cells) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
+        header = _header_names(cells)
+        if not keys & set(header):
+            continue
+        if i + 1 < len(numbered):
+            n_below, below_cells = numbered[i + 1]
+            below = _header_names(below_cells)
+            named_below = [name for name in below if name]
+            if named_below and set(named_below) <= known:
+                width = max(len(header), len(below))
+                header += [""] * (width - len(header))
+                below += [""] * (width - len(below))
+                merged = [lower or upper for upper, lower in zip(header, below, strict=True)]
+                return merged, n_below + 1
+        return header, n + 1
+    n, cells = numbered[0]
+    return _header_names(cells), n + 1
 
 
 def detect_feed(path: Path) -> str:
@@ -316,17 +391,28 @@ def detect_feed(path: Path) -> str:
     )
 
 
-def _read_feed_rows(
-    path: Path, feed: str, report: FileReport
-) -> tuple[dict[str, int], list[list[Any]]]:
-    """Column positions and non-blank rows of a small feed file; checks the header."""
+def _read_feed_rows(path: Path, feed: str, report: FileReport) -> tuple[dict[str, int], list[Row]]:
+    """Column positions and non-blank numbered rows of a small feed file; checks the header."""
     header, rows = _read_table(path)
-    rows = [r for r in rows if any(c not in (None, "") for c in r)]
     report.rows_read = len(rows)  # counted first: a file rejected whole still says what it held
     report.extra_columns = _check_columns(feed, header)
     if not rows:
         raise IngestError("empty_file", "the file has a header but no rows")
-    return {name: i for i, name in enumerate(header)}, rows
+    return {name: i for i, name in enumerate(header) if name}, rows
+
+
+def _formula_problems(index: dict[str, int], cells: list[Any], row_number: int) -> list[Problem]:
+    return [
+        Problem(
+            row_number,
+            column,
+            str(cells[i]),
+            "formula_not_computed",
+            f"{column} is a formula with no saved value: open the file in Excel and save it",
+        )
+        for column, i in index.items()
+        if i < len(cells) and isinstance(cells[i], Uncomputed)
+    ]
 
 
 def _check_columns(feed: str, header: list[str]) -> list[str]:
@@ -349,6 +435,7 @@ class Loader:
         self.con = con or connect(settings.warehouse_db)
         self.ref: Reference = load_reference(settings.seeds_dir)
         self.today = dt.date.today()
+        self._unit_validity_loaded = False
 
     def close(self) -> None:
         self.con.close()
@@ -437,6 +524,27 @@ class Loader:
                         REASONS_VI.get(p.code, p.code),
                     ]
                 )
+
+    def _ensure_unit_validity(self) -> None:
+        """A temp table of every unit and agency code with its validity, for the dossier checks."""
+        if self._unit_validity_loaded:
+            return
+        import pyarrow as pa
+
+        validities = self.ref.all_validities()
+        table = pa.table(
+            {
+                "code": [v.code for v in validities],
+                "valid_from": [v.valid_from for v in validities],
+                "valid_to": [v.valid_to for v in validities],
+            }
+        )
+        self.con.register("unit_validity_arrow", table)
+        self.con.execute(
+            "create or replace temp table unit_validity as select * from unit_validity_arrow"
+        )
+        self.con.unregister("unit_validity_arrow")
+        self._unit_validity_loaded = True
 
     # -- entry point ----------------------------------------------------------------------
     def load(self, path: Path) -> FileReport:
@@ -555,6 +663,24 @@ class Loader:
             f"select _row_number, 'fee_amount', {text('fee_amount')}, 'negative', "
             f"'fee_amount must not be negative' from incoming where {typed('fee_amount')} < 0"
         )
+        received = typed("received_at")
+        for col, message in (
+            ("due_at", "due_at is before received_at"),
+            ("finished_at", "finished_at is before received_at"),
+            ("updated_at", "updated_at (the version) is before received_at"),
+        ):
+            checks.append(
+                f"select _row_number, '{col}', {text(col)}, 'impossible_date', '{message}' "
+                f"from incoming where {typed(col)} < {received}"
+            )
+        for col in ("received_at", "updated_at"):
+            checks.append(
+                f"select _row_number, '{col}', {text(col)}, 'future_date', "
+                f"'{col} lies in the future' from incoming where {typed(col)} > $latest"
+            )
+        self._ensure_unit_validity()
+        for col in ("unit_code", "agency_code"):
+            checks.append(_unit_check_sql(col, text(col), f"{received}::date"))
         key = f"{text('source_system')}, {text('dossier_id')}, {typed('updated_at')}"
         checks.append(
             "select _row_number, 'dossier_id', dossier_id_text, 'duplicate_row', "
@@ -565,7 +691,8 @@ class Loader:
         )
         con.execute(
             "create or replace temp table problems as "
-            + " union all ".join(f"({c})" for c in checks)
+            + " union all ".join(f"({c})" for c in checks),
+            {"latest": dt.datetime.now() + dt.timedelta(days=1)},
         )
         problems = [
             Problem(r[0], r[1], r[2], r[3], r[4])
@@ -624,8 +751,7 @@ class Loader:
         index, rows = _read_feed_rows(path, "submissions", report)
         problems: list[Problem] = []
         good: list[tuple[int, dict[str, Any]]] = []
-        for offset, cells in enumerate(rows):
-            row_number = offset + 2
+        for row_number, cells in rows:
             record, row_problems = self._check_submission(index, cells, row_number)
             if row_problems:
                 problems.extend(row_problems)
@@ -780,7 +906,8 @@ class Loader:
                 )
         num, den, val = numbers["numerator"], numbers["denominator"], numbers["value"]
         is_rate = spec is not None and spec["unit"] == "rate"
-        if (num is None) != (den is None):
+        unreadable = {p.column for p in problems if p.code == "bad_number"}
+        if (num is None) != (den is None) and not unreadable & {"numerator", "denominator"}:
             bad(
                 "numerator" if num is None else "denominator",
                 None,
@@ -835,6 +962,9 @@ class Loader:
             "dimension": text["dimension"] or None,
             **{k: (v.value if v else None) for k, v in numbers.items()},
         }
+        formulas = _formula_problems(index, cells, row_number)
+        if formulas:  # the row cannot be judged until Excel has computed it
+            problems = formulas
         for p in problems:
             p.unit_code = unit or None
             p.period = period.code if period else (text["period"] or None)
@@ -847,10 +977,9 @@ class Loader:
         index, rows = _read_feed_rows(path, "tasks", report)
         problems: list[Problem] = []
         good = []
-        for offset, cells in enumerate(rows):
-            n = offset + 2
+        for n, cells in rows:
             t = {c: _cell_text(cells, index[c]) for c in TASK_COLUMNS}
-            row_problems = []
+            row_problems = _formula_problems(index, cells, n)
             for col in ("unit_code", "year", "task_id", "status", "updated_at"):
                 if not t[col]:
                     row_problems.append(Problem(n, col, "", "missing_value", f"{col} is required"))
@@ -943,6 +1072,28 @@ class Loader:
         report.accepted = len(good) - report.superseded
         report.reasons.update(Counter(p.code for p in problems))
         return problems
+
+
+def _unit_check_sql(column: str, code: str, day: str) -> str:
+    """Rows whose unit (or agency) code is unknown, or did not exist on the day received.
+
+    Checked per distinct (code, day) pair, so that millions of rows cost a few thousand lookups.
+    """
+    return f"""
+        select i._row_number, '{column}', i.code,
+               case when b.known then 'unit_not_valid_in_period' else 'unknown_unit' end,
+               case when b.known then '{column} ' || i.code || ' did not exist on ' || i.day
+                    else 'unknown {column} ' || i.code end
+        from (select _row_number, {code} as code, {day} as day from incoming) as i
+        inner join (
+            select p.code, p.day, count(v.code) > 0 as known
+            from (select distinct {code} as code, {day} as day from incoming) as p
+            left join unit_validity as v on p.code = v.code
+            where p.code is not null
+            group by p.code, p.day
+            having count(v.code) = 0 or (p.day is not null and count(*) filter (
+                where v.valid_from <= p.day and (v.valid_to is null or v.valid_to >= p.day)) = 0)
+        ) as b on i.code = b.code and i.day is not distinct from b.day"""
 
 
 def _cell_text(cells: list[Any], i: int) -> str:

@@ -86,6 +86,15 @@ class Reference:
             found.append(Validity(code, "commune", REFORM_DATE, None))
         return found
 
+    def all_validities(self) -> list[Validity]:
+        """Every code a dossier may name as its unit or agency, with its validity periods."""
+        codes = {"VN"} | set(self.provinces_old) | set(self.provinces_new) | set(self.districts)
+        codes |= set(self.communes_old) | set(self.communes_new)
+        depts = {row["dept_code"] for row in self.departments}
+        provinces = set(self.provinces_old) | set(self.provinces_new)
+        codes |= {f"{p}.{d}" for p in provinces for d in depts}
+        return [v for code in sorted(codes) for v in self.validities(code)]
+
     def _unchanged(self, province: str) -> bool:
         """A province that neither absorbed another nor was absorbed on 1 July 2025."""
         return self.province_merger.get(province) == province and not any(

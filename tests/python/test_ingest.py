@@ -213,8 +213,9 @@ def sub(
     dimension: str = "",
     rank: str = "",
     ranked_of: str = "",
+    as_of: str = "",
 ) -> list[str]:
-    return [unit, period, "", code, dimension, num, den, value, "", rank, ranked_of]
+    return [unit, period, as_of, code, dimension, num, den, value, "", rank, ranked_of]
 
 
 def test_submissions_parse_vietnamese_numbers(settings: Settings, tmp_path: Path) -> None:
