@@ -156,3 +156,14 @@ def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) 
     assert failed.passed is False
     assert "pseudonym" in str(failed.metadata["failures"].value)
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+    # the same from the command line: a non-zero exit and a message naming what failed where
+    de06 = str(Path(sys.executable).with_name("de06"))
+    proc = subprocess.run(
+        [de06, "refresh"], env={**os.environ, **dagster_home}, capture_output=True, text=True
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "de06 refresh FAILED: quality gate failed" in proc.stderr
+    assert "the published database was left as it was" in proc.stderr
+    assert "on raw.dossiers: applicant_key is a 64-character HMAC pseudonym" in proc.stderr
+    assert "1 row(s) found" in proc.stderr
+    assert hashlib.sha256(published.read_bytes()).hexdigest() == before

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from de06.quality import Suite, run_gate
+from de06.quality import Suite, load_suites, run_gate
 from de06.quality.gx_duckdb import enable_duckdb_sql
 
 SUITE = Suite(
@@ -115,3 +115,21 @@ def test_a_province_whose_dossiers_halve_is_flagged(tmp_path: Path) -> None:
     assert (outcome.success, outcome.observed_value) == (False, "1")
     assert result.passed  # a warning does not stop publishing
     assert "fell by more than half" in outcome.describe()
+
+
+def test_the_nothing_lost_check_names_a_file_that_lost_rows(tmp_path: Path) -> None:
+    """The staging suite re-checks, on every refresh, that each file's rows add up."""
+    [suite] = [s for s in load_suites() if s.name == "staging.load_files"]
+    database = make_table(
+        tmp_path / "w.duckdb",
+        "staging.stg_ingest__load_files",
+        "select * from (values "
+        "(1, 'a.csv', 'loaded', 10, 7, 1, 2), (2, 'b.csv', 'loaded', 10, 7, 1, 1), "
+        "(3, 'c.csv', 'rejected', 4, 0, 0, 4)) "
+        "as t (load_id, file_name, load_status, rows_read, rows_accepted, rows_superseded, "
+        "rows_quarantined)",
+    )
+    result = run_gate(database, tmp_path / "quality", "lost", [suite])
+    [lost] = [o for o in result.outcomes if o.expectation == "unexpected_rows_expectation"]
+    assert (lost.success, lost.observed_value) == (False, "1")  # b.csv: 10 read, 9 accounted for
+    assert not result.passed and "nothing lost" in lost.describe()

@@ -79,6 +79,8 @@ class ExpectationOutcome:
     def describe(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
         detail = f"observed {self.observed_value}" if self.observed_value else ""
+        if self.expectation == "unexpected_rows_expectation" and self.observed_value:
+            detail = f"{self.observed_value} row(s) found"  # GX observes the rows' count
         if self.unexpected_count:
             detail = f"{self.unexpected_count} unexpected of {self.element_count} rows"
         if self.description:
