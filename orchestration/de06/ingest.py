@@ -275,8 +275,6 @@ def _read_table(path: Path) -> tuple[list[str], list[Row]]:
     rows: list[list[Any]]
     if kind == "csv":
         text = _decode(path.read_bytes())
-        if not text.strip():
-            raise IngestError("empty_file", "the file is empty")
         delimiter = _csv_delimiter(text.split("\n", 1)[0])
         rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     elif kind == "xlsx":
@@ -286,7 +284,7 @@ def _read_table(path: Path) -> tuple[list[str], list[Row]]:
     numbered = [
         (n, r)
         for n, r in enumerate(rows, start=1)
-        if any(c not in (None, "") and not (isinstance(c, str) and not c.strip()) for c in r)
+        if any(str(c).strip() for c in r if c is not None)
     ]
     if not numbered:
         raise IngestError("empty_file", "the file is empty")
@@ -314,8 +312,7 @@ def _xlsx_rows(path: Path) -> list[list[Any]]:
             fmt = getattr(cell, "number_format", "") or ""
             if isinstance(value, int | float) and not isinstance(value, bool) and "%" in fmt:
                 value = ("pct", float(value) * 100)
-            typed_formula = isinstance(source.value, str) and source.value.startswith("=")
-            if value is None and typed_formula and getattr(source, "data_type", "") == "f":
+            if value is None and source.data_type == "f":
                 value = Uncomputed(source.value)
             row.append(value)
         rows.append(row)

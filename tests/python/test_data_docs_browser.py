@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import http.server
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,7 +119,6 @@ def test_index_and_a_validation_page_are_styled_offline(
         assert seen["icons"] is True  # Font Awesome's font loaded from the site
         assert seen["tables"] >= 1  # bootstrap-table's script ran
         assert (shots / shot).stat().st_size > 10_000
-    shutil.copy(shots / "data_docs_index.png", site / "screenshot_index.png")
 
 
 @needs_chromium
