@@ -23,6 +23,7 @@ grouped as (
         sum(n_full_online)::bigint as n_full_online,
         sum(n_finished)::bigint as n_finished,
         sum(n_finished_on_time)::bigint as n_finished_on_time,
+        sum(n_in_time)::bigint as n_in_time,
         sum(n_paid)::bigint as n_paid,
         sum(n_paid_online)::bigint as n_paid_online,
         sum(n_digitized)::bigint as n_digitized,

@@ -8,6 +8,11 @@ and without BOM and XLSX, and carry a few deliberately bad rows; a few communes 
 with a bare percentage), one province per half-year never reports and two report late (the
 files carry the day they were sent as their modification time). The task register has one
 plan per province and year.
+
+The national portal's copy follows the provincial dossiers with the source report's scenario
+built in (see ``GenerateConfig.outage_*``): after the March 2025 department merger one
+province's merged department stops reaching the portal for six weeks, then reaches it under the
+old department's code; a few dossiers are stale on the portal or exist only there.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import csv
 import datetime as dt
 import json
 import os
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -41,6 +47,18 @@ class GenerateConfig:
     communes_per_province: int = 4
     provinces: int | None = None  # first N old provinces (None = all 63)
     csv_months: int = 1  # the last N months of provincial dossiers are written as CSV
+    # The source report's scenario: after the 1 March 2025 department merger, one province's
+    # merged Department of Agriculture and Environment (it handles the land procedures, so most
+    # departmental dossiers) stops reaching the national portal for some weeks; afterwards the
+    # portal files its dossiers under the old department's code until the July reorganisation.
+    outage_province: str = "80"
+    outage_dept: str = "SNNMT"
+    outage_old_dept: str = "STNMT"
+    outage_start: str = "2025-03-01"
+    outage_days: int = 42
+    outage_dept_share: float = 0.6  # of the province's departmental dossiers from the merger on
+    portal_stale_status_share: float = 0.01  # finished in the province, still open on the portal
+    portal_only_share: float = 0.003  # filed on the portal, never in the provincial system
 
 
 def _months(start: str, count: int) -> list[dt.date]:
@@ -103,6 +121,15 @@ class _Generator:
         }
         self.trend = r.uniform(0.002, 0.012, n)
         self.old_index = {p: i for i, p in enumerate(old)}
+        # the portal's own behaviour draws from its own stream: the provincial data stays the
+        # same whatever the portal does
+        self.portal_rng = np.random.default_rng(cfg.seed + 2)
+        start = dt.date.fromisoformat(cfg.outage_start)
+        self.outage = (
+            (start, start + dt.timedelta(days=cfg.outage_days))
+            if cfg.outage_province in self.old_index
+            else None
+        )
 
     # ------------------------------------------------------------------ dossiers
     def _province_rates(self, month: dt.date, month_no: int) -> tuple[list[str], dict, np.ndarray]:
@@ -249,18 +276,86 @@ class _Generator:
         earlier = earlier.set_column(i, "updated_at", ts(received_col + np.timedelta64(3600, "s")))
         return pa.concat_tables([earlier, latest])
 
-    @staticmethod
-    def national_copy(provincial: pa.Table) -> pa.Table:
-        """What the national portal holds: the newest version of every synchronised dossier."""
+    def outage_agency(self) -> str:
+        return f"{self.cfg.outage_province}.{self.cfg.outage_dept}"
+
+    def merged_department_load(self, table: pa.Table, month: dt.date) -> pa.Table:
+        """From the department merger until the July reorganisation, the outage province's
+        merged department receives ``outage_dept_share`` of its departmental dossiers (chosen
+        by a hash of the id, so every version of a dossier agrees)."""
+        if self.outage is None or not (self.outage[0] <= month < REFORM_DATE):
+            return table
+        prov = self.cfg.outage_province
+        agency = table.column("agency_code").to_numpy(zero_copy_only=False).astype(str)
+        unit = table.column("unit_code").to_numpy(zero_copy_only=False).astype(str)
+        ids = table.column("dossier_id").to_numpy(zero_copy_only=False)
+        departmental = (unit == prov) & np.char.startswith(agency, f"{prov}.")
+        chosen = np.zeros(len(ids), dtype=bool)
+        share = round(self.cfg.outage_dept_share * 1000)
+        for i in np.flatnonzero(departmental):
+            chosen[i] = zlib.crc32(str(ids[i]).encode()) % 1000 < share
+        agency = np.where(chosen, self.outage_agency(), agency)
+        i = table.schema.get_field_index("agency_code")
+        return table.set_column(i, "agency_code", pa.array(agency))
+
+    def national_copy(self, provincial: pa.Table, month: dt.date) -> pa.Table:
+        """What the national portal holds: the newest version of every dossier the provincial
+        system synchronised, except the outage agency's dossiers during the outage; after it,
+        those are filed under the old department's code. A few finished dossiers are still open
+        on the portal (their last update never arrived) and a few dossiers exist only there."""
+        r = self.portal_rng
         synced = provincial.filter(pa.compute.is_valid(provincial.column("synced_national_at")))
         # keep the newest version per dossier id (versions are appended oldest first)
         ids = synced.column("dossier_id").to_numpy(zero_copy_only=False)
         _, last = np.unique(ids[::-1], return_index=True)
         keep = np.sort(len(ids) - 1 - last)
         synced = synced.take(pa.array(keep))
-        i = synced.schema.get_field_index("source_system")
-        return synced.set_column(
-            i, "source_system", pa.array(np.full(synced.num_rows, "national_portal"))
+        n = synced.num_rows
+        agency = synced.column("agency_code").to_numpy(zero_copy_only=False).astype(str)
+        received = synced.column("received_at").to_numpy().astype("datetime64[s]")
+        if self.outage is not None:
+            start, end = (np.datetime64(d, "s") for d in self.outage)
+            ours = agency == self.outage_agency()
+            lost = ours & (received >= start) & (received < end)
+            relabel = ours & (received >= end) & (received < np.datetime64(REFORM_DATE, "s"))
+            old_code = f"{self.cfg.outage_province}.{self.cfg.outage_old_dept}"
+            agency = np.where(relabel, old_code, agency)
+            synced = synced.set_column(
+                synced.schema.get_field_index("agency_code"), "agency_code", pa.array(agency)
+            )
+            synced = synced.filter(pa.array(~lost))
+            n = synced.num_rows
+        received = synced.column("received_at").to_numpy().astype("datetime64[s]")
+        status = synced.column("status").to_numpy(zero_copy_only=False).astype(str)
+        stale = (status == "finished") & (r.random(n) < self.cfg.portal_stale_status_share)
+        columns = {name: synced.column(name) for name in synced.column_names}
+        columns["status"] = pa.array(np.where(stale, "processing", status))
+        finished = synced.column("finished_at").to_numpy().astype("datetime64[s]")
+        columns["finished_at"] = pa.array(
+            np.where(stale, np.datetime64("NaT"), finished), type=pa.timestamp("s")
+        )
+        columns["has_e_result"] = pa.array(
+            ~stale & synced.column("has_e_result").to_numpy(zero_copy_only=False)
+        )
+        satisfaction = synced.column("satisfaction").to_numpy(zero_copy_only=False).astype(str)
+        columns["satisfaction"] = pa.array(np.where(stale, "", satisfaction))
+        updated = synced.column("updated_at").to_numpy().astype("datetime64[s]")
+        columns["updated_at"] = pa.array(
+            np.where(stale, received + np.timedelta64(3600, "s"), updated), type=pa.timestamp("s")
+        )
+        portal = pa.table(columns)
+        # dossiers filed on the portal only: copies of provincial dossiers under a portal id
+        only = portal.filter(pa.array(r.random(n) < self.cfg.portal_only_share))
+        only_ids = np.char.add(
+            "CDVCQG-", only.column("dossier_id").to_numpy(zero_copy_only=False).astype(str)
+        )
+        only = only.set_column(
+            only.schema.get_field_index("dossier_id"), "dossier_id", pa.array(only_ids)
+        )
+        portal = pa.concat_tables([portal, only])
+        i = portal.schema.get_field_index("source_system")
+        return portal.set_column(
+            i, "source_system", pa.array(np.full(portal.num_rows, "national_portal"))
         )
 
 
@@ -352,6 +447,26 @@ HISTORIC_ROWS = [
     ["70", "2023-H1", "", "eid_activation_rate", "", "", "", "89,8", "", "", ""],
 ]
 
+# Published Decision 766 scores from the source reports, with their group points as dimensions
+# named by the portal's group codes: Quảng Nam (49) 2024 year to date, 80.1 of 100, rank 21 of
+# 63 (13.2 + 18.4 + 7.7 + 7.6 + 17.6 + 15.6); Quảng Trị (44, the new province) 77.65, rank 2 of
+# 34, as of 25 July 2025.
+PUBLISHED_766 = {
+    ("49", "2024", dt.date(2025, 1, 10)): [
+        ["49", "2024", "", "index_766_score", "", "", "", "80,1", "", "21", "63"],
+        *(
+            ["49", "2024", "", "index_766_score", group, "", "", points, "", "", ""]
+            for group, points in (
+                ("CKMB", "13,2"), ("TDGQ", "18,4"), ("CLGQ", "7,7"),
+                ("TTTT", "7,6"), ("MDHL", "17,6"), ("MDSH", "15,6"),
+            )
+        ),
+    ],
+    ("44", "2025", dt.date(2025, 7, 28)): [
+        ["44", "2025", "2025-07-25", "index_766_score", "", "", "", "77,65", "", "2", "34"],
+    ],
+}  # fmt: skip
+
 
 def _commune_rows(
     gen: _Generator, period: str, half_end: dt.date, rng: np.random.Generator
@@ -439,6 +554,14 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
         writer.writerows(HISTORIC_ROWS)
     _sent(historic, dt.date(2023, 7, 10))
     written.append(historic)
+    for (unit, period, sent), published in PUBLISHED_766.items():
+        path = out / f"submissions_{period}_index766_{unit}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(SUBMISSION_HEADER)
+            writer.writerows(published)
+        _sent(path, sent)
+        written.append(path)
     return written
 
 
@@ -496,8 +619,8 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
     dossier_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
     for no, month in enumerate(months):
-        table = gen.dossiers_for_month(month, no, snapshot)
-        portal = gen.national_copy(table)
+        table = gen.merged_department_load(gen.dossiers_for_month(month, no, snapshot), month)
+        portal = gen.national_copy(table, month)
         tag = f"{month:%Y-%m}"
         if no >= len(months) - cfg.csv_months:
             _write_csv(table, dossier_dir / f"dossiers_provincial_{tag}.csv")
@@ -515,6 +638,14 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
         "provinces_after": len(gen.new_provinces),
         "submission_files": len(submissions),
         "task_file": tasks.name,
+        "sync_outage": None
+        if gen.outage is None
+        else {
+            "agency": gen.outage_agency(),
+            "from": gen.outage[0].isoformat(),
+            "until": gen.outage[1].isoformat(),
+            "portal_code_afterwards": f"{cfg.outage_province}.{cfg.outage_old_dept}",
+        },
     }
     (out / "generated.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -528,7 +528,8 @@ class Loader:
             return
         import pyarrow as pa
 
-        validities = self.ref.all_validities()
+        # a department code retired by the March 2025 merger still names its successor
+        validities = self.ref.all_validities() + self.ref.retired_agency_validities()
         table = pa.table(
             {
                 "code": [v.code for v in validities],

@@ -95,6 +95,28 @@ class Reference:
         codes |= {f"{p}.{d}" for p in provinces for d in depts}
         return [v for code in sorted(codes) for v in self.validities(code)]
 
+    def retired_agency_validities(self) -> list[Validity]:
+        """Department codes retired by the 1 March 2025 merger, accepted on later dossiers.
+
+        One-stop systems and the national portal kept filing dossiers under an old department's
+        code for a while; such a code names its successor (``successor_dept_code``) without
+        doubt, so it stays usable until the province itself ends. The warehouse counts those
+        dossiers under the successor (``int_dossiers__enriched``).
+        """
+        found: list[Validity] = []
+        for row in self.departments:
+            if not (row["valid_to"] and row["successor_dept_code"]):
+                continue
+            retired = dt.date.fromisoformat(row["valid_to"]) + dt.timedelta(days=1)
+            for province in self.provinces_old:
+                for prov in self.validities(province):
+                    if prov.level == "province" and prov.overlaps(retired, retired):
+                        found.append(
+                            Validity(f"{province}.{row['dept_code']}", "agency", retired,
+                                     prov.valid_to)
+                        )  # fmt: skip
+        return found
+
     def _unchanged(self, province: str) -> bool:
         """A province that neither absorbed another nor was absorbed on 1 July 2025."""
         return self.province_merger.get(province) == province and not any(

@@ -80,6 +80,9 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
         "marts/fct_indicator_values_current_units",
         "marts/fct_task_progress",
         "marts/fct_submission_status",
+        "marts/fct_dossier_reconciliation",
+        "marts/fct_index_766",
+        "marts/fct_index_766_what_if",
     }
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "0 2 * * *"

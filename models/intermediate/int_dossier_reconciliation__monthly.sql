@@ -1,0 +1,41 @@
+-- Additive monthly reconciliation counts per month and unit, at every level at once (nation,
+-- province, district before 1 July 2025, commune, agency), like int_dossier_measures__monthly.
+-- Pairs whose unit could not be resolved are left out (test `assert_dossier_units_resolve`).
+
+with
+
+pairs as (
+
+    select * from {{ ref('int_dossier_reconciliation__pairs') }}
+    where province_unit_key is not null
+
+),
+
+grouped as (
+
+    select
+        received_month,
+        {{ grouped_unit_level_and_key() }},
+        count(*) filter (where in_provincial)::bigint as n_provincial,
+        count(*) filter (where in_portal)::bigint as n_portal,
+        count(*) filter (where is_matched)::bigint as n_matched,
+        count(*) filter (where in_provincial and not in_portal)::bigint as n_only_provincial,
+        count(*) filter (where in_portal and not in_provincial)::bigint as n_only_portal,
+        count(*) filter (where is_status_mismatch)::bigint as n_status_mismatch,
+        count(*) filter (where is_unit_mismatch)::bigint as n_unit_mismatch,
+        count(*) filter (where is_matched_via_successor)::bigint as n_matched_via_successor,
+        count(*) filter (where provincial_says_synced)::bigint as n_provincial_says_synced
+    from pairs
+    group by grouping sets (  -- noqa: PRS
+        (received_month),
+        (received_month, province_unit_key),
+        (received_month, district_unit_key),
+        (received_month, commune_unit_key),
+        (received_month, agency_unit_key)
+    )
+
+)
+
+select *
+from grouped
+where unit_level = 'nation' or unit_key is not null

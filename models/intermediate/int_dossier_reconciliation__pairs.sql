@@ -1,0 +1,68 @@
+-- Every dossier known to the provincial one-stop system or to the national portal, paired on
+-- its id: in both (matched), only in the provincial system (not synchronised), or only on the
+-- portal. A pair counts under the units the provincial system gave it (the portal's units for a
+-- dossier only on the portal), as they were on the day it was received. Agency codes retired by
+-- the March 2025 merger were already followed to their successor in int_dossiers__enriched, so
+-- a portal that still files a merged department's dossiers under the old code matches.
+
+with
+
+provincial as (
+
+    select * from {{ ref('int_dossiers__enriched') }}
+    where source_system = 'provincial'
+
+),
+
+portal as (
+
+    select * from {{ ref('int_dossiers__enriched') }}
+    where source_system = 'national_portal'
+
+),
+
+paired as (
+
+    select
+        coalesce(p.dossier_id, n.dossier_id) as dossier_id,
+        p.dossier_id is not null as in_provincial,
+        n.dossier_id is not null as in_portal,
+        p.dossier_id is not null and n.dossier_id is not null as is_matched,
+        coalesce(p.received_month, n.received_month) as received_month,
+        case when p.dossier_id is not null then p.province_unit_key else n.province_unit_key end
+            as province_unit_key,
+        case when p.dossier_id is not null then p.district_unit_key else n.district_unit_key end
+            as district_unit_key,
+        case when p.dossier_id is not null then p.commune_unit_key else n.commune_unit_key end
+            as commune_unit_key,
+        case when p.dossier_id is not null then p.agency_unit_key else n.agency_unit_key end
+            as agency_unit_key,
+        p.status as provincial_status,
+        n.status as portal_status,
+        p.n_synced_national = 1 as provincial_says_synced,
+        coalesce(p.agency_via_successor or n.agency_via_successor, false) as matched_via_successor,
+        coalesce(p.province_unit_key, '') <> coalesce(n.province_unit_key, '')
+        or coalesce(p.commune_unit_key, '') <> coalesce(n.commune_unit_key, '')
+        or coalesce(p.agency_unit_key, '') <> coalesce(n.agency_unit_key, '') as units_differ
+    from provincial as p
+    full outer join portal as n on p.dossier_id = n.dossier_id
+
+)
+
+select
+    dossier_id,
+    received_month,
+    province_unit_key,
+    district_unit_key,
+    commune_unit_key,
+    agency_unit_key,
+    provincial_status,
+    portal_status,
+    in_provincial,
+    in_portal,
+    is_matched,
+    coalesce(provincial_says_synced, false) as provincial_says_synced,
+    is_matched and matched_via_successor as is_matched_via_successor,
+    is_matched and provincial_status <> portal_status as is_status_mismatch,
+    is_matched and units_differ as is_unit_mismatch
+from paired

@@ -1,0 +1,151 @@
+-- What-if for the Decision 766 index: for each unit, period and computed component that lost
+-- points, how many points it costs (ranked, 1 = the costliest), how many more dossiers (on time,
+-- paid online, digitised, ...) would earn its full points, and the cheapest plan in dossiers
+-- that lifts the index to the next band. Each extra dossier turns one dossier of the
+-- denominator into one of the numerator (a late dossier resolved on time, a cash payment made
+-- online): a component gives max_points / (full_points_at × denominator) points per dossier up
+-- to its full points, so the plan takes the components with the most points per dossier first.
+
+with
+
+components as (
+
+    select * from {{ ref('int_index_766__components') }}
+    where is_computed
+
+),
+
+scores as (
+
+    select distinct
+        unit_key,
+        unit_code,
+        period,
+        weights_version,
+        total_points,
+        computed_max_points,
+        index_score,
+        band_code
+    from {{ ref('fct_index_766') }}
+
+),
+
+bands as (
+
+    select * from {{ ref('index_766_bands') }}
+
+),
+
+next_band as (
+
+    -- the lowest band above the unit's score, and the points it needs
+    select
+        s.unit_key,
+        s.period,
+        b.band_code as next_band_code,
+        b.name_vi as next_band_name_vi,
+        b.min_score as next_band_min_score,
+        b.min_score * s.computed_max_points / 100.0 - s.total_points as points_to_next_band
+    from scores as s
+    inner join bands as b
+        on s.weights_version = b.weights_version
+            -- the same tolerance as the banding in fct_index_766
+            and s.index_score < b.min_score - 1e-9
+    qualify row_number() over (partition by s.unit_key, s.period order by b.min_score) = 1
+
+),
+
+losses as (
+
+    select
+        c.unit_level,
+        c.unit_key,
+        c.period,
+        c.period_grain,
+        c.group_code,
+        c.component_code,
+        c.component_name_vi,
+        c.numerator,
+        c.denominator,
+        c.rate,
+        c.full_points_at,
+        c.max_points,
+        c.points,
+        c.max_points - c.points as points_lost,
+        c.max_points / (c.full_points_at * c.denominator) as points_per_dossier,
+        -- the numerator that earns full points, never above the denominator
+        cast(ceil(least(c.full_points_at * c.denominator, c.denominator) - 1e-9) as bigint) - c.numerator
+            as dossiers_to_full_points
+    from components as c
+    where c.points < c.max_points
+
+),
+
+planned as (
+
+    select
+        l.*,
+        rank() over (partition by l.unit_key, l.period order by l.points_lost desc) as loss_rank,
+        coalesce(sum(l.points_lost) over (
+            partition by l.unit_key, l.period
+            order by l.points_per_dossier desc, l.component_code asc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as points_before
+    from losses as l
+
+),
+
+allocated as (
+
+    -- DuckDB's least() skips nulls: without a next band there is no plan
+    select
+        p.*,
+        case
+            when n.next_band_code is not null
+                then greatest(0, least(p.points_lost, n.points_to_next_band - p.points_before))
+        end as plan_points
+    from planned as p
+    left join next_band as n on p.unit_key = n.unit_key and p.period = n.period
+
+)
+
+select
+    p.unit_key,
+    s.unit_code,
+    p.unit_level,
+    p.period,
+    p.period_grain,
+    s.weights_version,
+    p.group_code,
+    p.component_code,
+    p.component_name_vi,
+    i.improvement_vi,
+    i.improvement_en,
+    p.numerator,
+    p.denominator,
+    p.rate,
+    p.full_points_at,
+    p.max_points,
+    p.points,
+    p.points_lost,
+    p.loss_rank,
+    p.points_per_dossier,
+    p.dossiers_to_full_points,
+    s.total_points,
+    s.computed_max_points,
+    s.index_score,
+    s.band_code,
+    n.next_band_code,
+    n.next_band_name_vi,
+    n.next_band_min_score,
+    n.points_to_next_band,
+    p.plan_points,
+    cast(ceil(p.plan_points / p.points_per_dossier - 1e-9) as bigint) as plan_dossiers,
+    sum(p.points_lost) over (partition by p.unit_key, p.period) >= n.points_to_next_band
+        as next_band_reachable
+from allocated as p
+inner join scores as s on p.unit_key = s.unit_key and p.period = s.period
+inner join {{ ref('index_766_components') }} as i
+    on s.weights_version = i.weights_version
+        and p.component_code = i.component_code
+left join next_band as n on p.unit_key = n.unit_key and p.period = n.period

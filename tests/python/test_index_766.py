@@ -1,0 +1,251 @@
+"""The 766 index and the dossier reconciliation on the end-to-end warehouse.
+
+Expected figures are recounted from the generated feed files with plain DuckDB SQL, not taken
+from the marts: the outage scenario (province 80's merged department 80.SNNMT unseen by the
+national portal from 1 March 2025 for six weeks, then filed there under the old code 80.STNMT),
+the sync component it costs, the worked example of docs/design.md (Quảng Nam 2024) and the
+what-if plans.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import E2E_CONFIG, Built
+from de06.generate import GenerateConfig
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "design.md"
+CFG: GenerateConfig = E2E_CONFIG
+AGENCY = f"{CFG.outage_province}.{CFG.outage_dept}"
+OLD_CODE = f"{CFG.outage_province}.{CFG.outage_old_dept}"
+
+
+def seed_checks() -> list[dict[str, str]]:
+    path = DOCS.parents[1] / "seeds" / "reconciliation" / "reconciliation_checks.csv"
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def published(built: Built, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def from_files(built: Built, sql: str) -> list[tuple]:
+    """Run ``sql`` over views of the generated files: ``provincial`` and ``portal``."""
+    folder = built.generated / "dossiers"
+    con = duckdb.connect()
+    try:
+        con.execute(
+            "create view provincial as select dossier_id, agency_code, unit_code, received_at "
+            f"from read_parquet('{folder}/dossiers_provincial_*.parquet')"
+        )
+        con.execute(
+            "create view portal as select dossier_id, agency_code, unit_code, received_at, status "
+            f"from read_parquet('{folder}/dossiers_national_portal_*.parquet')"
+        )
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def reconciliation(built: Built, unit: str, period: str) -> dict:
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    try:
+        cur = con.execute(
+            "select * from marts.fct_dossier_reconciliation where unit_code = ? and period = ?",
+            [unit, period],
+        )
+        names = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        con.close()
+    assert len(rows) == 1, (unit, period, rows)
+    return dict(zip(names, rows[0], strict=True))
+
+
+@pytest.mark.parametrize(
+    ("period", "start", "end"),
+    [("2025-03", "2025-03-01", "2025-04-01"), ("2025-04", "2025-04-01", "2025-05-01")],
+)
+def test_the_outage_agency_reconciles_against_a_recount_of_the_files(
+    built: Built, period: str, start: str, end: str
+) -> None:
+    window_end = "2025-04-12"  # outage_start + outage_days
+    assert CFG.outage_start == "2025-03-01" and CFG.outage_days == 42
+    (expected,) = from_files(
+        built,
+        f"""
+        with ours as (
+            select distinct dossier_id, min(received_at) as received_at from provincial
+            where agency_code = '{AGENCY}'
+                and received_at >= '{start}' and received_at < '{end}'
+            group by dossier_id
+        )
+        select
+            count(*),
+            count(*) filter (where dossier_id not in (select dossier_id from portal)),
+            count(*) filter (where dossier_id in (
+                select dossier_id from portal where agency_code = '{OLD_CODE}')),
+            count(*) filter (where received_at < '{window_end}'),
+            count(*) filter (where received_at < '{window_end}'
+                and dossier_id in (select dossier_id from portal))
+        from ours
+        """,
+    )
+    n_provincial, n_only_provincial, n_old_code, n_in_window, n_in_window_on_portal = expected
+    assert n_provincial > 5, "the scenario needs dossiers to show"
+    assert n_in_window_on_portal == 0  # nothing from the outage weeks reached the portal
+    row = reconciliation(built, AGENCY, period)
+    assert row["n_provincial"] == n_provincial
+    assert row["n_only_provincial"] == n_only_provincial
+    assert row["n_only_provincial"] >= n_in_window
+    # after the outage the portal files the department under its old code: still matched,
+    # under the successor, and not counted as a unit mismatch
+    assert row["n_matched_via_successor"] == n_old_code
+    assert row["n_unit_mismatch"] == 0
+    if period == "2025-04":
+        assert n_old_code > 0
+    # flagged as the seed says: past the share, on enough dossiers
+    check = next(c for c in seed_checks() if c["check_code"] == "not_synchronised")
+    flagged = (
+        n_provincial >= int(check["min_dossiers"])
+        and n_only_provincial > float(check["max_share"]) * n_provincial
+    )
+    assert ("not_synchronised" in (row["flags"] or "")) == flagged
+    assert row["self_reported_sync_rate"] > 0.8  # the provincial system believes it sent them
+
+
+def test_the_province_loses_the_sync_points_of_the_outage(built: Built) -> None:
+    province = CFG.outage_province
+    rows = published(
+        built,
+        """select period, rate, points, points_lost, max_points, index_score, total_points,
+                  computed_max_points, rank
+           from marts.fct_index_766
+           where unit_code = ? and unit_level = 'province' and component_code = 'ckmb_sync'
+               and period in ('2025-02', '2025-03', '2025-05')
+           order by period""",
+        [province],
+    )
+    by_period = {r[0]: r for r in rows}
+    assert set(by_period) == {"2025-02", "2025-03", "2025-05"}
+    march = reconciliation(built, province, "2025-03")
+    assert "not_synchronised" in march["flags"]
+    _, rate, points, lost, max_points, index_score, total, computed_max, rank = by_period["2025-03"]
+    # the index scores what the portal really holds, not what the province says it sent
+    assert rate == pytest.approx(march["n_matched"] / march["n_provincial"])
+    assert march["self_reported_sync_rate"] - rate > 0.2
+    assert max_points == 6
+    assert points == pytest.approx(6 * rate)
+    assert lost > 1.0
+    assert index_score == pytest.approx(100 * total / computed_max)
+    for quiet in ("2025-02", "2025-05"):
+        assert by_period[quiet][3] < 0.5
+    # had the outage dossiers reached the portal the province would rank higher
+    (n_outage,) = from_files(
+        built,
+        f"""select count(distinct dossier_id) from provincial
+            where agency_code = '{AGENCY}' and received_at >= '2025-03-01'
+                and received_at < '2025-04-01'
+                and dossier_id not in (select dossier_id from portal)""",
+    )[0]
+    counterfactual = 100 * (total + 6 * n_outage / march["n_provincial"]) / computed_max
+    better = published(
+        built,
+        """select count(distinct unit_key) from marts.fct_index_766
+           where unit_level = 'province' and period = '2025-03' and index_score > ?""",
+        [counterfactual],
+    )[0][0]
+    assert better + 1 < rank
+
+
+def test_the_worked_example_holds_the_published_group_points(built: Built) -> None:
+    rows = published(
+        built,
+        """select group_code, any_value(group_max_points), any_value(published_group_points),
+                  any_value(published_score), any_value(published_rank),
+                  any_value(published_ranked_of), any_value(weights_version), count(*)
+           from marts.fct_index_766
+           where unit_code = '49' and unit_level = 'province' and period = '2024'
+           group by group_code order by group_code""",
+    )
+    groups = {r[0]: r for r in rows}
+    assert set(groups) == {"CKMB", "TDGQ", "CLGQ", "TTTT", "MDHL", "MDSH"}
+    published_points = {g: r[2] for g, r in groups.items()}
+    assert published_points == pytest.approx(
+        {"CKMB": 13.2, "TDGQ": 18.4, "CLGQ": 7.7, "TTTT": 7.6, "MDHL": 17.6, "MDSH": 15.6}
+    )
+    assert sum(published_points.values()) == pytest.approx(80.1)
+    assert {(r[3], r[4], r[5], r[6]) for r in rows} == {(80.1, 21, 63, "766-2024")}
+    assert all(r[2] <= r[1] for r in rows)
+    assert sum(r[7] for r in rows) == 14  # every component of the version, computed or not
+
+
+def test_what_if_plans_reach_the_next_band_and_no_fewer_dossiers_would(built: Built) -> None:
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    try:
+        rows = con.execute(
+            """select unit_key, period, component_code, numerator, denominator, full_points_at,
+                      max_points, points, points_per_dossier, dossiers_to_full_points,
+                      total_points, computed_max_points, next_band_min_score, plan_dossiers
+               from marts.fct_index_766_what_if
+               where unit_level in ('province', 'agency') and next_band_reachable
+               order by unit_key, period, points_per_dossier desc, component_code"""
+        ).fetchall()
+    finally:
+        con.close()
+    plans: dict[tuple[str, str], list[tuple]] = {}
+    for r in rows:
+        plans.setdefault((r[0], r[1]), []).append(r)
+    assert len(plans) > 100
+
+    def index_with(plan: list[tuple], extra: dict[str, int]) -> float:
+        total = plan[0][10]
+        for _, _, code, num, den, thr, mx, pts, *_ in plan:
+            new = min(mx, mx * (num + extra.get(code, 0)) / (thr * den))
+            total += new - pts
+        return 100 * total / plan[0][11]
+
+    for key, plan in plans.items():
+        needed = plan[0][12]
+        extra = {r[2]: r[13] for r in plan}
+        assert all(0 <= r[13] <= r[9] for r in plan), key
+        assert index_with(plan, extra) >= needed - 1e-9, key
+        used = [r for r in plan if r[13] > 0]
+        assert used, key
+        # components are taken whole, in order of points per dossier; the last one partly
+        assert all(r[13] == r[9] for r in used[:-1]), key
+        one_fewer = dict(extra, **{used[-1][2]: used[-1][13] - 1})
+        assert index_with(plan, one_fewer) < needed, key
+
+
+def test_the_documented_scenario_query_shows_the_outage(built: Built) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    match = re.search(r"<!-- scenario-query -->\s*```sql\n(.*?)```", text, re.S)
+    assert match, "docs/design.md lost its scenario query"
+    sql = match.group(1).replace("'80'", f"'{CFG.outage_province}'")
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    try:
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+    by_period = {r["period"]: r for r in rows}
+    assert {"2025-02", "2025-03", "2025-05"} <= set(by_period)
+    assert "not_synchronised" in by_period["2025-03"]["flags"]
+    assert (
+        by_period["2025-02"]["flags"] is None
+        or "not_synchronised" not in by_period["2025-02"]["flags"]
+    )
+    assert by_period["2025-03"]["sync_points_lost"] > 1.0
+    assert by_period["2025-03"]["portal_has_pct"] < by_period["2025-03"]["says_synced_pct"] - 20
