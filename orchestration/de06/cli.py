@@ -136,6 +136,18 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
             """,
             [period, *provinces, *(c for c, _ in SCORECARD_INDICATORS)],
         ).fetchall()
+        index = {
+            code: (score, band, rank, ranked_of)
+            for code, score, band, rank, ranked_of in con.execute(
+                f"""
+                select distinct unit_code, index_score, band_name_vi, rank, ranked_of
+                from marts.fct_index_766
+                where period = ? and unit_level = 'province'
+                  and unit_code in ({", ".join("?" for _ in provinces)})
+                """,
+                [period, *provinces],
+            ).fetchall()
+        }
         national = dict(
             con.execute(
                 "select indicator_code, value from marts.fct_indicator_values "
@@ -155,8 +167,10 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
             change,
         )
     marks = {"exceeded": "▲", "met": "=", "not_met": "▼", "no_target": " "}
-    header = f"{'Tỉnh / thành phố':<22}" + "".join(
-        f"{label:>22}" for _, label in SCORECARD_INDICATORS
+    header = (
+        f"{'Tỉnh / thành phố':<22}"
+        + "".join(f"{label:>22}" for _, label in SCORECARD_INDICATORS)
+        + "   Chỉ số 766 (tính lại)"
     )
     lines = [f"Bảng điểm quý {period} (kỳ gần nhất) — hạng / số tỉnh, ▲▼ so với chỉ tiêu", header]
     for (code, name), values in sorted(by_unit.items()):
@@ -165,7 +179,12 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
             value, rank, ranked_of, attainment, _ = values.get(indicator, (None,) * 5)
             rank_text = f"{rank}/{ranked_of}" if rank else ""
             cells.append(f"{format_vn(value)} {rank_text:>5} {marks.get(attainment or '', ' ')}")
-        lines.append(f"{code + ' ' + name:<22}" + "".join(f"{c:>22}" for c in cells))
+        line = f"{code + ' ' + name:<22}" + "".join(f"{c:>22}" for c in cells)
+        score, band, rank, ranked_of = index.get(code, (None, "", None, None))
+        if score is not None:
+            rank_text = f"{rank}/{ranked_of}" if rank else ""
+            line += "   " + f"{score:.2f}".replace(".", ",") + f" {rank_text:>5} {band}"
+        lines.append(line)
     lines.append(
         f"{'Toàn quốc':<22}"
         + "".join(f"{format_vn(national.get(i)):>22}" for i, _ in SCORECARD_INDICATORS)

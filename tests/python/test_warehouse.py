@@ -229,6 +229,9 @@ def test_scorecard(built: Built) -> None:
     text = scorecard(built.settings.published_db)
     assert "Đồng Nai" in text and "Toàn quốc" in text
     assert re.search(r"\d{1,3},\d{2}%", text)
+    # the recomputed 766 index, its rank among the 34 provinces and its band
+    assert "Chỉ số 766" in text
+    assert re.search(r"\d{2},\d{2} +\d{1,2}/34 (Xuất sắc|Tốt|Dưới mức tốt)", text)
 
 
 @pytest.mark.parametrize(
