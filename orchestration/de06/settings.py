@@ -36,6 +36,9 @@ class Settings:
     dagster_home: Path
     dbt_target: str
     pseudonym_key_file: Path
+    # day of the month by which units send last period's submissions (the monthly build of
+    # the submission indicators runs the next morning)
+    submission_deadline_day: int = 15
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -54,6 +57,17 @@ class Settings:
         home = pick("home", "DE06_HOME", project_dir / "warehouse")
         target = env.get("DE06_DBT_TARGET") or "duckdb"
         origins["dbt_target"] = "$DE06_DBT_TARGET" if env.get("DE06_DBT_TARGET") else "default"
+        deadline_text = env.get("DE06_SUBMISSION_DEADLINE_DAY") or "15"
+        origins["submission_deadline_day"] = (
+            "$DE06_SUBMISSION_DEADLINE_DAY"
+            if env.get("DE06_SUBMISSION_DEADLINE_DAY")
+            else "default"
+        )
+        if not (deadline_text.isdigit() and 1 <= int(deadline_text) <= 27):
+            raise ValueError(
+                "DE06_SUBMISSION_DEADLINE_DAY must be a day of the month from 1 to 27 "
+                f"(every month has the day after it), not {deadline_text!r}"
+            )
         return cls(
             project_dir=project_dir,
             home=home,
@@ -71,6 +85,7 @@ class Settings:
             pseudonym_key_file=pick(
                 "pseudonym_key_file", "DE06_PSEUDONYM_KEY_FILE", home / "secrets" / "pseudonym.key"
             ),
+            submission_deadline_day=int(deadline_text),
             origins=origins,
         )
 
@@ -82,6 +97,11 @@ class Settings:
     @property
     def data_docs_dir(self) -> Path:
         return self.quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
+
+    @property
+    def run_failures_log(self) -> Path:
+        """Where the run-failure sensor records failed Dagster runs (one JSON object a line)."""
+        return self.home / "alerts" / "run_failures.jsonl"
 
     @property
     def dbt_docs_index(self) -> Path:
@@ -151,6 +171,8 @@ class Settings:
             "dbt_docs": str(self.dbt_docs_index),
             "dbt_project": str(self.project_dir),
             "dagster_home": str(self.dagster_home),
+            "run_failures": str(self.run_failures_log),
+            "submission_deadline_day": self.submission_deadline_day,
             "home": str(self.home),
             "settings_from": dict(self.origins),
         }

@@ -3,15 +3,30 @@
 (No `from __future__ import annotations` here: Dagster inspects the context annotations.)
 """
 
+import contextlib
 from collections.abc import Iterator
 
 import dagster as dg
+import duckdb
 
 from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL, mart_keys
 from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts
 from de06.quality import Suite, load_suites
 
 RAW_TABLES = ("dossiers", "submissions", "tasks", "load_files", "quarantine")
+
+
+@contextlib.contextmanager
+def retry_when_locked(retries: int = 3, wait_seconds: int = 30) -> Iterator[None]:
+    """A process outside the pipeline holding the DuckDB file (an analyst who opened the
+    warehouse instead of the published copy) is transient: retry the step, don't fail the run.
+    Our own writers queue on the writer lock and the duckdb_writer pool instead."""
+    try:
+        yield
+    except duckdb.IOException as error:
+        if "lock" not in str(error).lower():
+            raise
+        raise dg.RetryRequested(max_retries=retries, seconds_to_wait=wait_seconds) from error
 
 
 @dg.multi_asset(
@@ -28,7 +43,8 @@ RAW_TABLES = ("dossiers", "submissions", "tasks", "load_files", "quarantine")
 )
 def raw_feeds(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Load what waits in the landing folder (files move to the archive once loaded)."""
-    reports = ingest_landing(SETTINGS)
+    with retry_when_locked():
+        reports = ingest_landing(SETTINGS)
     for report in reports:
         context.log.info(report.line())
     rows = {
@@ -89,7 +105,8 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     if not result.passed:
         failures = "; ".join(o.describe() for o in result.blocking_failures)
         raise dg.Failure(f"quality gate failed, nothing published: {failures}")
-    published = publish_marts(SETTINGS, context.run_id)
+    with retry_when_locked():
+        published = publish_marts(SETTINGS, context.run_id)
     return dg.MaterializeResult(
         metadata={
             "path": str(published.path),

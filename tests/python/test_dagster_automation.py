@@ -1,0 +1,173 @@
+"""Dagster automation evaluated with Dagster's own test contexts: the schedules (the monthly one
+follows the deadline setting), the landing sensor (new, settled files only, once per set), the
+freshness checks per feed and the run-failure sensor (a real failed run, recorded in the log)."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from conftest import make_settings
+from test_dagster import _load_defs, dagster_home  # noqa: F401 (a fixture)
+
+pytestmark = pytest.mark.slow
+
+
+def _job() -> dg.JobDefinition:
+    @dg.op
+    def noop() -> None:
+        return None
+
+    @dg.job(name="some_job")
+    def some_job() -> None:
+        noop()
+
+    return some_job
+
+
+def test_monthly_schedule_follows_the_deadline_setting(tmp_path: Path) -> None:
+    from de06.defs.automation import monthly_submissions_schedule
+
+    default = make_settings(tmp_path / "a")
+    assert monthly_submissions_schedule(default, _job()).cron_schedule == "0 6 16 * *"
+    later = make_settings(tmp_path / "b", DE06_SUBMISSION_DEADLINE_DAY="20")
+    schedule = monthly_submissions_schedule(later, _job())
+    assert schedule.cron_schedule == "0 6 21 * *"
+    assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
+    tick = schedule.evaluate_tick(dg.build_schedule_context())
+    assert len(tick.run_requests or []) == 1
+    with pytest.raises(ValueError, match="1 to 27"):
+        make_settings(tmp_path / "c", DE06_SUBMISSION_DEADLINE_DAY="31")
+
+
+def _settled(path: Path, text: str = "unit_code,period\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    past = time.time() - 120
+    os.utime(path, (past, past))
+    return path
+
+
+def test_landing_sensor_requests_one_run_per_new_set_of_settled_files(tmp_path: Path) -> None:
+    from de06.defs.automation import landing_sensor
+
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    sensor = landing_sensor(settings, _job())
+
+    def tick(cursor: str | None):
+        return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+
+    empty = tick(None)
+    assert not empty.run_requests and "no settled feed files" in (empty.skip_message or "")
+
+    _settled(settings.landing_dir / "submissions" / "a.csv")
+    first = tick(None)
+    assert len(first.run_requests or []) == 1
+    key = first.run_requests[0].run_key
+    assert key and key.startswith("landing-") and first.cursor and first.cursor in key
+    assert first.run_requests[0].tags["de06/files"] == "1"
+
+    again = tick(first.cursor)  # the same files: no second run
+    assert not again.run_requests and "already requested" in (again.skip_message or "")
+
+    fresh = settings.landing_dir / "dossiers" / "b.csv"
+    fresh.write_text("source_system\n")  # still being copied in: not yet
+    assert not tick(first.cursor).run_requests
+
+    _settled(fresh, "source_system\n")
+    second = tick(first.cursor)
+    assert len(second.run_requests or []) == 1
+    assert second.run_requests[0].run_key != key
+    assert second.run_requests[0].tags["de06/files"] == "2"
+
+    (settings.landing_dir / "dossiers" / "notes.txt").write_text("not a feed")  # ignored
+    assert not tick(second.cursor).run_requests
+
+
+def test_freshness_check_fails_for_a_feed_never_loaded_and_passes_after_a_load(
+    dagster_home: dict[str, str],  # noqa: F811
+) -> None:
+    _load_defs(dagster_home)
+    from de06.defs.automation import feed_freshness_checks
+
+    @dg.asset(key=["raw", "dossiers"])
+    def dossiers() -> None:
+        return None
+
+    checks = feed_freshness_checks([dg.AssetKey(["raw", "dossiers"])])
+    job = dg.define_asset_job("freshness", selection=dg.AssetSelection.checks(*checks))
+    defs = dg.Definitions(assets=[dossiers], asset_checks=checks, jobs=[job])
+    instance = dg.DagsterInstance.ephemeral()
+
+    def evaluate() -> dg.AssetCheckEvaluation:
+        result = defs.resolve_job_def("freshness").execute_in_process(instance=instance)
+        (evaluation,) = result.get_asset_check_evaluations()
+        return evaluation
+
+    never = evaluate()
+    assert not never.passed and never.severity == dg.AssetCheckSeverity.WARN
+    dg.materialize([dossiers], instance=instance)
+    loaded = evaluate()
+    assert loaded.passed
+    window = loaded.metadata["dagster/freshness_params"].value["lower_bound_delta_seconds"]
+    assert window == 26 * 3600
+
+
+def test_run_failure_sensor_records_a_failed_run(tmp_path: Path) -> None:
+    from de06.defs.automation import run_failure_sensor
+
+    settings = make_settings(tmp_path / "home")
+
+    @dg.op
+    def load_the_landing_folder() -> None:
+        raise RuntimeError("the landing folder is not readable")
+
+    @dg.job(name="refresh_that_fails")
+    def refresh_that_fails() -> None:
+        load_the_landing_folder()
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = refresh_that_fails.execute_in_process(instance=instance, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE")
+    context = dg.build_run_status_sensor_context(
+        sensor_name="record_run_failures",
+        dagster_event=failure,
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+    ).for_run_failure()
+    run_failure_sensor(settings)(context)
+
+    lines = settings.run_failures_log.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1
+    entry = json.loads(lines[0])
+    assert entry["run_id"] == result.run_id
+    assert entry["job"] == "refresh_that_fails"
+    assert entry["failed_steps"] == ["load_the_landing_folder"]
+
+
+def test_the_definitions_wire_schedules_sensors_and_checks(
+    dagster_home: dict[str, str],  # noqa: F811
+) -> None:
+    defs = _load_defs(dagster_home)
+    assert defs.resolve_schedule_def("monthly_submissions").cron_schedule == "0 6 16 * *"
+    assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "0 2 * * *"
+    for name in ("landing_files", "record_run_failures", "freshness_checks_sensor"):
+        assert defs.resolve_sensor_def(name) is not None
+    graph = defs.resolve_asset_graph()
+    freshness = {
+        "/".join(k.asset_key.path) for k in graph.asset_check_keys if k.name == "freshness_check"
+    }
+    assert freshness == {"raw/dossiers", "raw/submissions", "raw/tasks"}
+    # the monthly job builds what submissions feed, not the dossier path
+    job = defs.resolve_job_def("submissions_refresh")
+    selected = {"/".join(k.path) for k in job.asset_layer.executable_asset_keys}
+    assert {"raw/submissions", "marts/fct_submission_status", "published/warehouse"} <= selected
+    assert "intermediate/int_dossiers__current" not in selected
+    assert "intermediate/int_dossier_reconciliation__pairs" not in selected
