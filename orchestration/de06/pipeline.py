@@ -67,20 +67,22 @@ def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:
 def ingest_landing(settings: Settings) -> list[FileReport]:
     """Load what waits in the landing folder and move each file to the archive."""
     settings.ensure_dirs()
-    files = list(iter_feed_files([settings.landing_dir]))
-    if not files:
-        return []
+    # listed, loaded and archived under the lock: a run that waited for another one finds
+    # only what that one left (listing first would make it load files already archived)
     with writer_lock(settings):
+        files = list(iter_feed_files([settings.landing_dir]))
+        if not files:
+            return []
         reports = ingest(settings, files)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    for report in reports:
-        if report.status == "already_loaded":  # its bytes are archived already
-            report.path.unlink()
-            continue
-        relative = report.path.relative_to(settings.landing_dir)
-        destination = settings.archive_dir / stamp / relative
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(report.path), destination)
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        for report in reports:
+            if report.status == "already_loaded":  # its bytes are archived already
+                report.path.unlink()
+                continue
+            relative = report.path.relative_to(settings.landing_dir)
+            destination = settings.archive_dir / stamp / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(report.path), destination)
     return reports
 
 

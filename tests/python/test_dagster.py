@@ -170,3 +170,62 @@ def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) 
     assert "on raw.dossiers: applicant_key is a 64-character HMAC pseudonym" in proc.stderr
     assert "1 row(s) found" in proc.stderr
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
+
+
+RUN_REFRESH = """
+import sys
+import dagster as dg
+from de06.defs.definitions import defs
+
+with dg.DagsterInstance.get() as instance:
+    result = defs.resolve_job_def("refresh").execute_in_process(
+        instance=instance, raise_on_error=False, tags={"started_by": sys.argv[1]}
+    )
+print("RUN", result.run_id, "success" if result.success else "failure")
+sys.exit(0 if result.success else 1)
+"""
+
+
+def test_two_overlapping_runs_both_succeed(dagster_home: dict[str, str]) -> None:
+    """Two refresh runs started together in two processes, on one warehouse and one Dagster
+    instance: their writing steps queue on the writer lock instead of failing on DuckDB's."""
+    home = Path(dagster_home["DE06_HOME"])
+    generate(
+        make_settings(home).seeds_dir,
+        home / "landing",
+        GenerateConfig(seed=9, start_month="2025-06", months=2, dossiers_per_month=400),
+    )
+    import dagster as dg
+
+    with dg.DagsterInstance.get() as instance:  # create its storage once, before both runs
+        assert not instance.get_runs()
+    env = {**os.environ, **dagster_home}
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RUN_REFRESH, name],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name in ("first", "second")
+    ]
+    outputs = [run.communicate(timeout=900)[0] for run in runs]
+    for run, output in zip(runs, outputs, strict=True):
+        assert run.returncode == 0, output[-4000:]
+        assert "Could not set lock" not in output
+    with dg.DagsterInstance.get() as instance:
+        records = instance.get_run_records(dg.RunsFilter(job_name="refresh"))
+        assert len(records) == 2
+        assert {r.dagster_run.status for r in records} == {dg.DagsterRunStatus.SUCCESS}
+        # they overlapped: each started before the other ended
+        (a, b) = sorted(records, key=lambda r: r.start_time or 0)
+        assert a.start_time and b.start_time and a.end_time
+        assert b.start_time < a.end_time
+    published = home / "published" / "de06.duckdb"
+    con = duckdb.connect(str(published), read_only=True)
+    try:
+        n = con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0]
+    finally:
+        con.close()
+    assert n > 0

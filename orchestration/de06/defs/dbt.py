@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from de06.pipeline import dbt_executable
+from de06.pipeline import dbt_executable, writer_lock
 from de06.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -74,8 +74,14 @@ class De06Translator(DagsterDbtTranslator):
     pool=WRITER_POOL,
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build``: seeds, models, data tests and unit tests (tests become asset checks)."""
-    yield from dbt.cli(["build"], context=context).stream()
+    """``dbt build``: seeds, models, data tests and unit tests (tests become asset checks).
+
+    Under the writer lock like every other writer: runs that overlap (a schedule, a sensor, a
+    manual run; also across Dagster instances and `de06 refresh`) queue here instead of failing
+    on DuckDB's file lock.
+    """
+    with writer_lock(SETTINGS):
+        yield from dbt.cli(["build"], context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:
