@@ -18,6 +18,15 @@ from de06.pipeline import run_dbt
 pytestmark = pytest.mark.slow
 
 
+def published_indicator_values(home: Path) -> int:
+    """Rows of fct_indicator_values in the published database of the warehouse at ``home``."""
+    con = duckdb.connect(str(home / "published" / "de06.duckdb"), read_only=True)
+    try:
+        return int(con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0])
+    finally:
+        con.close()
+
+
 def _load_defs(env: dict[str, str]):
     os.environ.update(env)
     import de06.defs.assets
@@ -111,13 +120,7 @@ def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, 
             ("/".join(e.asset_key.path), e.check_name): e.passed
             for e in result.get_asset_check_evaluations()
         }
-    published = home / "published" / "de06.duckdb"
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        n = con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0]
-    finally:
-        con.close()
-    assert n > 0
+    assert published_indicator_values(home) > 0
     assert checks[("marts/fct_indicator_values", "great_expectations")] is True
     assert checks[("raw/submissions", "great_expectations")] is True
     assert sum(1 for passed in checks.values() if passed) > 50  # dbt's tests as checks too
@@ -222,10 +225,4 @@ def test_two_overlapping_runs_both_succeed(dagster_home: dict[str, str]) -> None
         (a, b) = sorted(records, key=lambda r: r.start_time or 0)
         assert a.start_time and b.start_time and a.end_time
         assert b.start_time < a.end_time
-    published = home / "published" / "de06.duckdb"
-    con = duckdb.connect(str(published), read_only=True)
-    try:
-        n = con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0]
-    finally:
-        con.close()
-    assert n > 0
+    assert published_indicator_values(home) > 0
