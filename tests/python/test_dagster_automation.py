@@ -171,3 +171,17 @@ def test_the_definitions_wire_schedules_sensors_and_checks(
     assert {"raw/submissions", "marts/fct_submission_status", "published/warehouse"} <= selected
     assert "intermediate/int_dossiers__current" not in selected
     assert "intermediate/int_dossier_reconciliation__pairs" not in selected
+
+
+def test_dbt_docs_reach_the_asset_catalog(dagster_home: dict[str, str]) -> None:  # noqa: F811
+    """Descriptions, owners and column metadata (names, types, descriptions) come from the dbt
+    YAML, docs blocks rendered, so the Dagster UI shows what the dbt docs say."""
+    defs = _load_defs(dagster_home)
+    node = defs.resolve_asset_graph().get(dg.AssetKey(["marts", "fct_index_766"]))
+    assert "Decision 766" in (node.description or "")
+    assert node.owners == ["team:data-engineering"]
+    columns = {c.name: c for c in node.metadata["dagster/column_schema"].columns}
+    assert columns["index_score"].type == "double"
+    assert "computed" in (columns["index_score"].description or "")
+    assert "{{" not in (columns["unit_key"].description or "")  # the docs block is rendered
+    assert str(node.metadata["dagster/table_name"]).endswith("marts.fct_index_766")
