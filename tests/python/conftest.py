@@ -25,8 +25,11 @@ def make_settings(home: Path, **extra: str) -> Settings:
         "DE06_DBT_TARGET_PATH": str(home / "dbt_target"),
         **extra,
     }
-    env.pop("DE06_WAREHOUSE_DB", None)
-    env.pop("DE06_PUBLISHED_DB", None)
+    # every test home is its own world: no database or Dagster instance from outside it
+    # (.ci/run exports DAGSTER_HOME for the whole job)
+    for name in ("DE06_WAREHOUSE_DB", "DE06_PUBLISHED_DB", "DAGSTER_HOME"):
+        if name not in extra:
+            env.pop(name, None)
     return Settings.from_env(env)
 
 
