@@ -111,6 +111,22 @@ left join {{ ref('indicator_targets') }} as level_target
     end
 {%- endmacro %}
 
+{% macro unit_grouping_sets(columns) -%}
+{#-
+    `grouping sets` over the unit keys of a dossier: `columns` alone (the nation) and with each
+    level's key (province, district, commune, agency). Pair with `grouped_unit_level_and_key()`
+    in the select list, and keep only `unit_level = 'nation' or unit_key is not null` (a level
+    a dossier has no key for yields a null group).
+-#}
+{%- set by = columns | join(', ') -%}
+grouping sets (
+    ({{ by }}),
+    {%- for level in ['province', 'district', 'commune', 'agency'] %}
+    ({{ by }}, {{ level }}_unit_key){{ ',' if not loop.last }}
+    {%- endfor %}
+)
+{%- endmacro %}
+
 {% macro grouped_unit_level_and_key() -%}
 {#-
     In a `group by grouping sets` over the unit keys of a dossier (nation, province, district,

@@ -93,13 +93,7 @@ counted as (
         {{ grouped_unit_level_and_key() }},
         count(*) as n_overdue_backlog
     from placed
-    group by grouping sets (  -- noqa: PRS
-        (source_system, snapshot_month),
-        (source_system, snapshot_month, province_unit_key),
-        (source_system, snapshot_month, district_unit_key),
-        (source_system, snapshot_month, commune_unit_key),
-        (source_system, snapshot_month, agency_unit_key)
-    )
+    group by {{ unit_grouping_sets(['source_system', 'snapshot_month']) }}  -- noqa: PRS
 
 ),
 

@@ -34,13 +34,7 @@ grouped as (
         sum(n_satisfied)::bigint as n_satisfied,
         sum(n_synced_national)::bigint as n_synced_national
     from dossiers
-    group by grouping sets (  -- noqa: PRS
-        (source_system, received_month),
-        (source_system, received_month, province_unit_key),
-        (source_system, received_month, district_unit_key),
-        (source_system, received_month, commune_unit_key),
-        (source_system, received_month, agency_unit_key)
-    )
+    group by {{ unit_grouping_sets(['source_system', 'received_month']) }}  -- noqa: PRS
 
 )
 

@@ -26,13 +26,7 @@ grouped as (
         count(*) filter (where is_matched_via_successor)::bigint as n_matched_via_successor,
         count(*) filter (where provincial_says_synced)::bigint as n_provincial_says_synced
     from pairs
-    group by grouping sets (  -- noqa: PRS
-        (received_month),
-        (received_month, province_unit_key),
-        (received_month, district_unit_key),
-        (received_month, commune_unit_key),
-        (received_month, agency_unit_key)
-    )
+    group by {{ unit_grouping_sets(['received_month']) }}  -- noqa: PRS
 
 )
 

@@ -38,41 +38,17 @@ named as (
 
 ),
 
-dossier_measures as (
-
-    unpivot dossier_months
-    on columns('^n_')
-    into name measure value measure_value
-
-),
-
-reconciliation_measures as (
-
-    unpivot reconciliation_months
-    on columns('^n_')
-    into name measure value measure_value
-
-),
-
+-- one row per month, unit and measure: the two count tables side by side (by name, so each
+-- row has nulls for the other's measures), unpivoted once; unpivot drops the nulls
 monthly as (
 
-    select
-        received_month,
-        unit_level,
-        unit_key,
-        measure,
-        measure_value
-    from dossier_measures
-
-    union all
-
-    select
-        received_month,
-        unit_level,
-        unit_key,
-        measure,
-        measure_value
-    from reconciliation_measures
+    unpivot (
+        select * from dossier_months
+        union all by name
+        select * from reconciliation_months
+    )
+    on columns('^n_')
+    into name measure value measure_value
 
 )
 

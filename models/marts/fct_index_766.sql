@@ -17,15 +17,14 @@ units as (
     select
         unit_key,
         unit_code,
-        unit_name,
-        province_unit_key
+        unit_name
     from {{ ref('int_units') }}
 
 ),
 
-bands as (
+scores as (
 
-    select * from {{ ref('index_766_bands') }}
+    select * from {{ ref('int_index_766__scores') }}
 
 ),
 
@@ -50,63 +49,10 @@ groups as (
         unit_key,
         period,
         group_code,
-        sum(points) as group_points,
+        sum(points order by component_code) as group_points,
         sum(max_points) filter (where is_computed) as group_computed_max_points
     from components
     group by all
-
-),
-
-totals as (
-
-    select
-        c.unit_key,
-        c.unit_level,
-        c.period,
-        any_value(c.weights_version) as weights_version,
-        sum(c.points) as total_points,
-        coalesce(sum(c.max_points) filter (where c.is_computed), 0) as computed_max_points,
-        100 * sum(c.points) / nullif(sum(c.max_points) filter (where c.is_computed), 0) as index_score,
-        any_value(u.province_unit_key) as province_unit_key
-    from components as c
-    inner join units as u on c.unit_key = u.unit_key
-    group by c.unit_key, c.unit_level, c.period
-
-),
-
-banded as (
-
-    select
-        t.*,
-        b.band_code,
-        b.name_vi as band_name_vi
-    from totals as t
-    left join bands as b
-        on t.weights_version = b.weights_version
-            -- a tolerance for floating-point sums: 8 of 10 points is 80, not 79.999…
-            and t.index_score >= b.min_score - 1e-9
-    qualify row_number() over (partition by t.unit_key, t.period order by b.min_score desc) = 1
-
-),
-
-ranked as (
-
-    select
-        unit_key,
-        period,
-        rank() over (partition by unit_level, period order by index_score desc) as rank,
-        count(*) over (partition by unit_level, period) as ranked_of,
-        case
-            when unit_level <> 'province'
-                then rank() over (partition by unit_level, period, province_unit_key order by index_score desc)
-        end as rank_in_province,
-        case
-            when unit_level <> 'province'
-                then count(*) over (partition by unit_level, period, province_unit_key)
-        end as ranked_in_province_of
-    from totals
-    where index_score is not null
-        and unit_level <> 'nation'
 
 )
 
@@ -140,31 +86,30 @@ select
     g.group_points,
     g.group_computed_max_points,
     pg.value as published_group_points,
-    b.total_points,
-    b.computed_max_points,
-    b.computed_max_points / 100.0 as computed_share_of_maximum,
-    b.index_score,
-    b.band_code,
-    b.band_name_vi,
-    r.rank,
-    r.ranked_of,
-    r.rank_in_province,
-    r.ranked_in_province_of,
+    s.total_points,
+    s.computed_max_points,
+    s.computed_max_points / 100.0 as computed_share_of_maximum,
+    s.index_score,
+    s.band_code,
+    s.band_name_vi,
+    s.rank,
+    s.ranked_of,
+    s.rank_in_province,
+    s.ranked_in_province_of,
     pt.value as published_score,
     pt.published_rank,
     pt.published_ranked_of,
-    b.index_score - pt.value as score_difference,
-    r.rank - pt.published_rank as rank_difference,
+    s.index_score - pt.value as score_difference,
+    s.rank - pt.published_rank as rank_difference,
     coalesce(pt.source_file, pg.source_file) as published_source_file
 from components as c
 inner join units as u on c.unit_key = u.unit_key
-left join units as province on u.province_unit_key = province.unit_key
+inner join scores as s on c.unit_key = s.unit_key and c.period = s.period
+left join units as province on s.province_unit_key = province.unit_key
 inner join groups as g
     on c.unit_key = g.unit_key
         and c.period = g.period
         and c.group_code = g.group_code
-inner join banded as b on c.unit_key = b.unit_key and c.period = b.period
-left join ranked as r on c.unit_key = r.unit_key and c.period = r.period
 left join published as pt
     on c.unit_key = pt.unit_key
         and c.period = pt.period

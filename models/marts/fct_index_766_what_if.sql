@@ -17,41 +17,7 @@ components as (
 
 scores as (
 
-    select distinct
-        unit_key,
-        unit_code,
-        period,
-        weights_version,
-        total_points,
-        computed_max_points,
-        index_score,
-        band_code
-    from {{ ref('fct_index_766') }}
-
-),
-
-bands as (
-
-    select * from {{ ref('index_766_bands') }}
-
-),
-
-next_band as (
-
-    -- the lowest band above the unit's score, and the points it needs
-    select
-        s.unit_key,
-        s.period,
-        b.band_code as next_band_code,
-        b.name_vi as next_band_name_vi,
-        b.min_score as next_band_min_score,
-        b.min_score * s.computed_max_points / 100.0 - s.total_points as points_to_next_band
-    from scores as s
-    inner join bands as b
-        on s.weights_version = b.weights_version
-            -- the same tolerance as the banding in fct_index_766
-            and s.index_score < b.min_score - 1e-9
-    qualify row_number() over (partition by s.unit_key, s.period order by b.min_score) = 1
+    select * from {{ ref('int_index_766__scores') }}
 
 ),
 
@@ -86,12 +52,16 @@ planned as (
     select
         l.*,
         rank() over (partition by l.unit_key, l.period order by l.points_lost desc) as loss_rank,
-        coalesce(sum(l.points_lost) over (
-            partition by l.unit_key, l.period
-            order by l.points_per_dossier desc, l.component_code asc
-            rows between unbounded preceding and 1 preceding
-        ), 0) as points_before
+        coalesce(sum(l.points_lost) over (plan_order rows between unbounded preceding and 1 preceding), 0)
+            as points_before,
+        sum(l.points_lost) over (plan_order rows between unbounded preceding and unbounded following)
+            as points_available
     from losses as l
+    -- the plan's order, which also fixes the order of the float sums (the same in every build)
+    window plan_order as (
+        partition by l.unit_key, l.period
+        order by l.points_per_dossier desc, l.component_code asc
+    )
 
 ),
 
@@ -100,22 +70,32 @@ allocated as (
     -- DuckDB's least() skips nulls: without a next band there is no plan
     select
         p.*,
+        s.unit_code,
+        s.weights_version,
+        s.total_points,
+        s.computed_max_points,
+        s.index_score,
+        s.band_code,
+        s.next_band_code,
+        s.next_band_name_vi,
+        s.next_band_min_score,
+        s.points_to_next_band,
         case
-            when n.next_band_code is not null
-                then greatest(0, least(p.points_lost, n.points_to_next_band - p.points_before))
+            when s.next_band_code is not null
+                then greatest(0, least(p.points_lost, s.points_to_next_band - p.points_before))
         end as plan_points
     from planned as p
-    left join next_band as n on p.unit_key = n.unit_key and p.period = n.period
+    inner join scores as s on p.unit_key = s.unit_key and p.period = s.period
 
 )
 
 select
     p.unit_key,
-    s.unit_code,
+    p.unit_code,
     p.unit_level,
     p.period,
     p.period_grain,
-    s.weights_version,
+    p.weights_version,
     p.group_code,
     p.component_code,
     p.component_name_vi,
@@ -131,21 +111,18 @@ select
     p.loss_rank,
     p.points_per_dossier,
     p.dossiers_to_full_points,
-    s.total_points,
-    s.computed_max_points,
-    s.index_score,
-    s.band_code,
-    n.next_band_code,
-    n.next_band_name_vi,
-    n.next_band_min_score,
-    n.points_to_next_band,
+    p.total_points,
+    p.computed_max_points,
+    p.index_score,
+    p.band_code,
+    p.next_band_code,
+    p.next_band_name_vi,
+    p.next_band_min_score,
+    p.points_to_next_band,
     p.plan_points,
     cast(ceil(p.plan_points / p.points_per_dossier - 1e-9) as bigint) as plan_dossiers,
-    sum(p.points_lost) over (partition by p.unit_key, p.period) >= n.points_to_next_band
-        as next_band_reachable
+    p.points_available >= p.points_to_next_band as next_band_reachable
 from allocated as p
-inner join scores as s on p.unit_key = s.unit_key and p.period = s.period
 inner join {{ ref('index_766_components') }} as i
-    on s.weights_version = i.weights_version
+    on p.weights_version = i.weights_version
         and p.component_code = i.component_code
-left join next_band as n on p.unit_key = n.unit_key and p.period = n.period

@@ -18,6 +18,7 @@ import pytest
 
 from conftest import E2E_CONFIG, Built
 from de06.generate import GenerateConfig
+from de06.reference import load_reference
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "design.md"
 CFG: GenerateConfig = E2E_CONFIG
@@ -140,6 +141,23 @@ def test_the_province_loses_the_sync_points_of_the_outage(built: Built) -> None:
     assert set(by_period) == {"2025-02", "2025-03", "2025-05"}
     march = reconciliation(built, province, "2025-03")
     assert "not_synchronised" in march["flags"]
+    # the province's March counts, recounted from the files: its departments' dossiers and its
+    # communes' (communes as they were before 1 July 2025)
+    ref = load_reference(built.settings.seeds_dir)
+    rows = from_files(
+        built,
+        """select dossier_id, any_value(unit_code), bool_or(dossier_id in (select dossier_id from portal))
+           from provincial where received_at >= '2025-03-01' and received_at < '2025-04-01'
+           group by dossier_id""",
+    )
+    ours = [
+        on_portal
+        for _, unit, on_portal in rows
+        if unit == province
+        or (unit in ref.communes_old and ref.commune_province_old(unit) == province)
+    ]
+    assert march["n_provincial"] == len(ours)
+    assert march["n_matched"] == sum(ours)
     _, rate, points, lost, max_points, index_score, total, computed_max, rank = by_period["2025-03"]
     # the index scores what the portal really holds, not what the province says it sent
     assert rate == pytest.approx(march["n_matched"] / march["n_provincial"])
