@@ -1,45 +1,68 @@
--- Additive monthly dossier counts per source system, month and unit, at every level at once:
--- nation, province, district (before 1 July 2025), commune and agency. Quarters, half-years
--- and years are sums of these months. Dossiers whose unit could not be resolved on their
--- received date are left out here and reported by the test `assert_dossier_units_resolve`.
+-- Additive monthly dossier measures per source system, month and unit, at every level at once:
+-- the counts of int_dossier_counts__monthly, and n_in_time, Decision 766's "resolution
+-- progress": closed within the due time, or still in process and not yet due at the newest
+-- update of the feed. That last part moves with every load, so it is counted here, over the
+-- dossiers still open, and not kept in the incremental counts. Quarters, half-years and years
+-- are sums of these months.
 
 with
 
-dossiers as (
+counts as (
 
-    select * from {{ ref('int_dossiers__enriched') }}
-    where province_unit_key is not null
+    select * from {{ ref('int_dossier_counts__monthly') }}
 
 ),
 
-grouped as (
+-- the newest update of each source: "now" for a dossier still in process
+data_as_of as (
 
     select
         source_system,
-        received_month,
+        max(updated_at) as as_of
+    from {{ ref('int_dossiers__current') }}
+    group by source_system
+
+),
+
+open_not_due as (
+
+    select
+        d.source_system,
+        d.received_month,
         {{ grouped_unit_level_and_key() }},
-        sum(n_received)::bigint as n_received,
-        sum(n_online)::bigint as n_online,
-        sum(n_full_online)::bigint as n_full_online,
-        sum(n_finished)::bigint as n_finished,
-        sum(n_finished_on_time)::bigint as n_finished_on_time,
-        sum(n_in_time)::bigint as n_in_time,
-        sum(n_paid)::bigint as n_paid,
-        sum(n_paid_online)::bigint as n_paid_online,
-        sum(n_digitized)::bigint as n_digitized,
-        sum(n_e_result)::bigint as n_e_result,
-        sum(n_reused_data)::bigint as n_reused_data,
-        sum(n_identity_verified)::bigint as n_identity_verified,
-        sum(n_rated)::bigint as n_rated,
-        sum(n_satisfied)::bigint as n_satisfied,
-        sum(n_synced_national)::bigint as n_synced_national
-    from dossiers
-    group by {{ unit_grouping_sets(['source_system', 'received_month']) }}  -- noqa: PRS
+        count(*)::bigint as n_open_not_due
+    from {{ ref('int_dossiers__enriched') }} as d
+    inner join data_as_of as n on d.source_system = n.source_system
+    where d.province_unit_key is not null
+        and d.closed_at is null
+        and d.due_at >= n.as_of
+    group by {{ unit_grouping_sets(['d.source_system', 'd.received_month']) }}  -- noqa: PRS
 
 )
 
-select *
-from grouped
--- a grouping set over a key that is null for some dossiers (no district after the reform,
--- no commune for a department's dossier) yields a null group: drop it
-where unit_level = 'nation' or unit_key is not null
+select
+    c.source_system,
+    c.received_month,
+    c.unit_level,
+    c.unit_key,
+    c.n_received,
+    c.n_online,
+    c.n_full_online,
+    c.n_finished,
+    c.n_finished_on_time,
+    c.n_closed_in_time + coalesce(o.n_open_not_due, 0) as n_in_time,
+    c.n_paid,
+    c.n_paid_online,
+    c.n_digitized,
+    c.n_e_result,
+    c.n_reused_data,
+    c.n_identity_verified,
+    c.n_rated,
+    c.n_satisfied,
+    c.n_synced_national
+from counts as c
+left join open_not_due as o
+    on c.source_system = o.source_system
+        and c.received_month = o.received_month
+        and c.unit_level = o.unit_level
+        and c.unit_key = o.unit_key

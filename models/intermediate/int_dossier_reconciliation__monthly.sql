@@ -1,6 +1,18 @@
 -- Additive monthly reconciliation counts per month and unit, at every level at once (nation,
 -- province, district before 1 July 2025, commune, agency), like int_dossier_measures__monthly.
 -- Pairs whose unit could not be resolved are left out (test `assert_dossier_units_resolve`).
+-- Incremental like int_dossier_counts__monthly: a run replaces the months of the changed pairs.
+
+-- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        unique_key='received_month',
+        dossier_keys=['dossier_id'],
+    )
+}}
 
 with
 
@@ -8,6 +20,9 @@ pairs as (
 
     select * from {{ ref('int_dossier_reconciliation__pairs') }}
     where province_unit_key is not null
+    {%- if is_incremental() %}
+        and received_month in ({{ changed_dossier_months(['dossier_id']) }})
+    {%- endif %}
 
 ),
 
@@ -24,7 +39,8 @@ grouped as (
         count(*) filter (where is_status_mismatch)::bigint as n_status_mismatch,
         count(*) filter (where is_unit_mismatch)::bigint as n_unit_mismatch,
         count(*) filter (where is_matched_via_successor)::bigint as n_matched_via_successor,
-        count(*) filter (where provincial_says_synced)::bigint as n_provincial_says_synced
+        count(*) filter (where provincial_says_synced)::bigint as n_provincial_says_synced,
+        max(last_load_id) as last_load_id
     from pairs
     group by {{ unit_grouping_sets(['received_month']) }}  -- noqa: PRS
 

@@ -4,19 +4,40 @@
 -- dossier only on the portal), as they were on the day it was received. Agency codes retired by
 -- the March 2025 merger were already followed to their successor in int_dossiers__enriched, so
 -- a portal that still files a merged department's dossiers under the old code matches.
+-- Incremental on the dossier id: a run re-pairs the ids with a version loaded since the last
+-- run in either system (or received in the months a partitioned run asks for).
+
+-- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='dossier_id',
+    )
+}}
 
 with
 
-provincial as (
+dossiers as (
 
     select * from {{ ref('int_dossiers__enriched') }}
+    {%- if is_incremental() %}
+        semi join ({{ changed_dossiers(['dossier_id']) }}) as changed using (dossier_id)
+    {%- endif %}
+
+),
+
+provincial as (
+
+    select * from dossiers
     where source_system = 'provincial'
 
 ),
 
 portal as (
 
-    select * from {{ ref('int_dossiers__enriched') }}
+    select * from dossiers
     where source_system = 'national_portal'
 
 ),
@@ -40,6 +61,7 @@ paired as (
         p.status as provincial_status,
         n.status as portal_status,
         p.n_synced_national = 1 as provincial_says_synced,
+        greatest(p.load_id, n.load_id) as last_load_id,
         coalesce(p.agency_via_successor or n.agency_via_successor, false) as matched_via_successor,
         coalesce(p.province_unit_key, '') <> coalesce(n.province_unit_key, '')
         or coalesce(p.commune_unit_key, '') <> coalesce(n.commune_unit_key, '')
@@ -64,5 +86,6 @@ select
     coalesce(provincial_says_synced, false) as provincial_says_synced,
     is_matched and matched_via_successor as is_matched_via_successor,
     is_matched and provincial_status <> portal_status as is_status_mismatch,
-    is_matched and units_differ as is_unit_mismatch
+    is_matched and units_differ as is_unit_mismatch,
+    last_load_id
 from paired

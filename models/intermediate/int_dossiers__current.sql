@@ -1,4 +1,14 @@
 -- The newest version of every dossier, per source system (older versions stay in raw).
+-- Incremental: a run recomputes only the dossiers with a version loaded since the last run (or
+-- received in the months a partitioned run asks for), from all of their versions.
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['source_system', 'dossier_id'],
+    )
+}}
 
 with
 
@@ -6,11 +16,20 @@ versions as (
 
     select * from {{ ref('stg_dossier_feed__dossier_versions') }}
 
-)
+){% if is_incremental() %},
 
-select *
+changed as (
+
+    {{ changed_dossiers(['source_system', 'dossier_id'], watermark_column='load_id') }}
+
+){% endif %}
+
+select versions.*
 from versions
+{% if is_incremental() -%}
+    semi join changed using (source_system, dossier_id)
+{% endif -%}
 qualify row_number() over (
-        partition by source_system, dossier_id
-        order by updated_at desc, load_id desc, source_row_number desc
+        partition by versions.source_system, versions.dossier_id
+        order by versions.updated_at desc, versions.load_id desc, versions.source_row_number desc
     ) = 1

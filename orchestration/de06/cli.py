@@ -78,11 +78,11 @@ def _cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
         return run_dbt(settings, args.dbt_args, check=False)
 
 
-def _refresh(settings: Settings) -> int:
+def _refresh(settings: Settings, full_refresh: bool = False) -> int:
     from de06.pipeline import StepFailed, refresh
 
     try:
-        result = refresh(settings)
+        result = refresh(settings, full_refresh=full_refresh)
     except StepFailed as exc:
         print(f"\nde06 refresh FAILED: {exc}", file=sys.stderr)
         return 1
@@ -102,8 +102,8 @@ def _refresh(settings: Settings) -> int:
     return 0
 
 
-def _cmd_refresh(settings: Settings, _: argparse.Namespace) -> int:
-    return _refresh(settings)
+def _cmd_refresh(settings: Settings, args: argparse.Namespace) -> int:
+    return _refresh(settings, full_refresh=args.full_refresh)
 
 
 SCORECARD_INDICATORS = (
@@ -260,6 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("paths", nargs="+", help="files or folders")
     ing.set_defaults(func=_cmd_ingest)
     ref = sub.add_parser("refresh", help="ingest the landing folder, build, check, publish")
+    ref.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild the incremental dossier models from all of raw (after a change to their "
+        "columns or to the reference seeds)",
+    )
     ref.set_defaults(func=_cmd_refresh)
     gen = sub.add_parser("generate", help="write synthetic feeds (deterministic per seed)")
     gen.add_argument(

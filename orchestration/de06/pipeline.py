@@ -86,12 +86,16 @@ def ingest_landing(settings: Settings) -> list[FileReport]:
     return reports
 
 
-def build(settings: Settings, select: Sequence[str] = ()) -> None:
-    """``dbt build`` (seeds, models, data tests, unit tests) on the warehouse."""
+def build(settings: Settings, select: Sequence[str] = (), full_refresh: bool = False) -> None:
+    """``dbt build`` (seeds, models, data tests, unit tests) on the warehouse.
+
+    The dossier models are incremental: they take in what was loaded since they last ran.
+    ``full_refresh`` rebuilds them from all of raw (after a change to their columns or to the
+    reference seeds they join)."""
     with writer_lock(settings):
         connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
         args = ["build"] + (["--select", *select] if select else [])
-        run_dbt(settings, args)
+        run_dbt(settings, args + (["--full-refresh"] if full_refresh else []))
 
 
 def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:
@@ -137,13 +141,15 @@ class RefreshResult:
     published: PublishResult | None = None
 
 
-def refresh(settings: Settings, run_id: str | None = None) -> RefreshResult:
+def refresh(
+    settings: Settings, run_id: str | None = None, full_refresh: bool = False
+) -> RefreshResult:
     """The scheduled job: ingest landing, build, gate, publish only if the gate passes."""
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
     result.reports = ingest_landing(settings)
-    build(settings)
+    build(settings, full_refresh=full_refresh)
     result.gate, result.published = check_and_publish(settings, result.run_id)
     return result
 

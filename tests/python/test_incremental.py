@@ -1,0 +1,248 @@
+"""Incremental dossier models: any sequence of incremental runs gives the full rebuild's tables.
+
+The feeds arrive in three batches, with late versions: dossiers finished months after they were
+received, received dates corrected into another month (one month left with no dossiers at all),
+units corrected, and a stale version older than the one already loaded. After each batch the
+models run incrementally (the last run also with a partition's month range); then every mart and
+every incremental model is copied aside, the whole project is rebuilt with --full-refresh, and
+the two must be identical row for row.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import make_settings
+from de06.generate import GenerateConfig, generate
+from de06.pipeline import ingest_landing, run_dbt
+from de06.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+CONFIG = GenerateConfig(seed=13, start_month="2025-01", months=8, dossiers_per_month=800)
+LATE_AT = "2025-09-25 08:00:00"  # the corrections' version time (after every generated version)
+INCREMENTAL = [
+    "int_dossiers__current",
+    "int_dossiers__enriched",
+    "int_dossier_counts__monthly",
+    "int_dossier_reconciliation__pairs",
+    "int_dossier_reconciliation__monthly",
+]
+
+
+def _newest(path: Path) -> str:
+    """SQL for the newest version of every dossier in a generated file."""
+    return (
+        f"(select * from read_parquet('{path}') "
+        "qualify row_number() over (partition by dossier_id order by updated_at desc) = 1)"
+    )
+
+
+def _write(con: duckdb.DuckDBPyConnection, sql: str, path: Path) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con.execute(f"copy ({sql}) to '{path}' (format parquet)")
+    return int(con.execute(f"select count(*) from read_parquet('{path}')").fetchone()[0])  # type: ignore[index]
+
+
+def _land(generated: Path, settings: Settings, months: list[str], extra: list[Path]) -> None:
+    for month in months:
+        for source in ("provincial", "national_portal"):
+            name = f"dossiers_{source}_{month}.parquet"
+            target = settings.landing_dir / "dossiers" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(generated / "dossiers" / name, target)
+    for path in extra:
+        shutil.move(str(path), settings.landing_dir / "dossiers" / path.name)
+
+
+def _counts(settings: Settings, month: str) -> int:
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        row = con.execute(
+            "select sum(n_received) from intermediate.int_dossier_counts__monthly "
+            "where source_system = 'provincial' and unit_level = 'nation' "
+            "and received_month = ?",
+            [month],
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    generated = tmp_path / "generated"
+    generate(settings.seeds_dir, generated, CONFIG)
+    # CSV months are written for the last month only; use the Parquet months before it
+    jan = generated / "dossiers" / "dossiers_provincial_2025-01.parquet"
+    may = generated / "dossiers" / "dossiers_provincial_2025-05.parquet"
+    work = tmp_path / "corrections"
+    con = duckdb.connect()
+
+    # batch 1: three months, submissions and tasks, and five dossiers received in December 2024
+    shutil.copytree(
+        generated / "submissions", settings.landing_dir / "submissions", dirs_exist_ok=True
+    )
+    shutil.copytree(generated / "tasks", settings.landing_dir / "tasks", dirs_exist_ok=True)
+    december = work / "dossiers_provincial_2024-12_late.parquet"
+    assert (
+        _write(
+            con,
+            f"""select * replace (
+                    'LATE-' || dossier_id as dossier_id,
+                    received_at - interval 31 day as received_at,
+                    due_at - interval 31 day as due_at,
+                    finished_at - interval 31 day as finished_at,
+                    synced_national_at - interval 31 day as synced_national_at)
+                from {_newest(jan)} where unit_code not like '%.%' order by dossier_id limit 5""",
+            december,
+        )
+        == 5
+    )
+    _land(generated, settings, ["2025-01", "2025-02", "2025-03"], [december])
+    ingest_landing(settings)
+    run_dbt(settings, ["seed"])
+    run_dbt(settings, ["run"])
+    jan_before, feb_before = _counts(settings, "2025-01-01"), _counts(settings, "2025-02-01")
+    assert _counts(settings, "2024-12-01") == 5
+
+    # batch 2: three more months and late versions of January dossiers
+    corrections = work / "dossiers_provincial_2025-01_corrections.parquet"
+    _write(
+        con,
+        f"""
+        with jan as (select *, row_number() over (order by dossier_id) as k from {_newest(jan)}),
+        other as (select k, unit_code as other_unit, agency_code as other_agency from jan)
+        -- finished late, months after they were received
+        select * exclude (k) replace (
+                'finished' as status,
+                received_at + interval 40 day as finished_at,
+                timestamp '{LATE_AT}' as updated_at)
+        from jan where status in ('received', 'processing') and k > 300 and k % 7 = 0
+        union all by name
+        -- received date corrected into February (30 dossiers)
+        select * exclude (k) replace (
+                received_at + interval 31 day as received_at,
+                due_at + interval 31 day as due_at,
+                finished_at + interval 31 day as finished_at,
+                synced_national_at + interval 31 day as synced_national_at,
+                timestamp '{LATE_AT}' as updated_at)
+        from jan where k in (
+            select k from jan where day(received_at) <= 28 order by k limit 30
+        )
+        union all by name
+        -- unit corrected (to the unit of the next dossier)
+        select jan.* exclude (k, unit_code, agency_code) replace (
+                timestamp '{LATE_AT}' as updated_at),
+            other.other_unit as unit_code, other.other_agency as agency_code
+        from jan inner join other on other.k = jan.k + 1
+        where jan.k between 101 and 130 and jan.k not in (
+            select k from jan where day(received_at) <= 28 order by k limit 30
+        )
+        union all by name
+        -- a stale version, older than the one loaded: changes nothing
+        select * exclude (k) replace (
+                'received' as status, null as finished_at,
+                received_at + interval 1 minute as updated_at)
+        from jan where k between 201 and 220 and updated_at > received_at + interval 1 minute
+        """,
+        corrections,
+    )
+    _land(generated, settings, ["2025-04", "2025-05", "2025-06"], [corrections])
+    ingest_landing(settings)
+    run_dbt(settings, ["run"])
+    assert _counts(settings, "2025-01-01") == jan_before - 30
+    assert _counts(settings, "2025-02-01") == feb_before + 30
+
+    # batch 3: the last months; the December dossiers move to January (December is left
+    # empty) and May dossiers finish late; this run also asks for February and March
+    moved = work / "dossiers_provincial_2024-12_moved.parquet"
+    _write(
+        con,
+        f"""select * replace (
+                received_at + interval 31 day as received_at,
+                due_at + interval 31 day as due_at,
+                finished_at + interval 31 day as finished_at,
+                synced_national_at + interval 31 day as synced_national_at,
+                timestamp '{LATE_AT}' as updated_at)
+            from read_parquet('{settings.archive_dir}/*/dossiers/{december.name}')""",
+        moved,
+    )
+    finished = work / "dossiers_provincial_2025-05_finished.parquet"
+    _write(
+        con,
+        f"""select * replace ('finished' as status, received_at + interval 50 day as finished_at,
+                timestamp '{LATE_AT}' as updated_at)
+            from {_newest(may)} where status in ('received', 'processing')""",
+        finished,
+    )
+    _land(generated, settings, ["2025-07"], [moved, finished])
+    shutil.copy2(
+        generated / "dossiers" / "dossiers_provincial_2025-08.csv",
+        settings.landing_dir / "dossiers" / "dossiers_provincial_2025-08.csv",
+    )
+    shutil.copy2(
+        generated / "dossiers" / "dossiers_national_portal_2025-08.parquet",
+        settings.landing_dir / "dossiers" / "dossiers_national_portal_2025-08.parquet",
+    )
+    reports = ingest_landing(settings)
+    assert all(r.quarantined == 0 for r in reports), [r.line() for r in reports]
+    vars_ = '{"dossier_months_from": "2025-02-01", "dossier_months_to": "2025-03-01"}'
+    run_dbt(settings, ["run", "--vars", vars_])
+    assert _counts(settings, "2024-12-01") == 0  # cleared, not left behind
+    assert _counts(settings, "2025-01-01") == jan_before - 30 + 5
+
+    # set the incremental results aside, rebuild everything, compare
+    warehouse = duckdb.connect(str(settings.warehouse_db))
+    try:
+        marts = [
+            r[0]
+            for r in warehouse.execute(
+                "select table_name from information_schema.tables "
+                "where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        assert len(marts) >= 9
+        tables = [("marts", t) for t in marts] + [("intermediate", t) for t in INCREMENTAL]
+        warehouse.execute("create schema if not exists incremental_copy")
+        for schema, table in tables:
+            warehouse.execute(
+                f"create or replace table incremental_copy.{table} as "
+                f"select * from {schema}.{table}"
+            )
+    finally:
+        warehouse.close()
+    run_dbt(settings, ["run", "--full-refresh"])
+    warehouse = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        differences = {}
+        for schema, table in tables:
+            full = f"{schema}.{table}"
+            incremental = f"incremental_copy.{table}"
+            rows = warehouse.execute(f"select count(*) from {full}").fetchone()[0]  # type: ignore[index]
+            only_full = warehouse.execute(
+                f"select count(*) from (select * from {full} except all select * from {incremental})"
+            ).fetchone()[0]  # type: ignore[index]
+            only_incremental = warehouse.execute(
+                f"select count(*) from (select * from {incremental} except all select * from {full})"
+            ).fetchone()[0]  # type: ignore[index]
+            assert rows > 0, full
+            if only_full or only_incremental:
+                differences[full] = (rows, only_full, only_incremental)
+        # the corrections reached the marts: January's dossiers moved to February are there
+        moved_in = warehouse.execute(
+            "select count(*) from intermediate.int_dossiers__enriched "
+            "where source_system = 'provincial' and received_month = '2025-02-01' "
+            "and dossier_id in (select dossier_id from read_parquet(?) "
+            "where received_at >= '2025-02-01')",
+            [str(next(settings.archive_dir.glob(f"*/dossiers/{corrections.name}")))],
+        ).fetchone()[0]  # type: ignore[index]
+    finally:
+        warehouse.close()
+    assert differences == {}
+    assert moved_in == 30
