@@ -239,10 +239,64 @@ def _cmd_dagster(settings: Settings, args: argparse.Namespace) -> int:
     settings.ensure_dirs()
     settings.write_dagster_instance_config()
     run_dbt(settings, ["parse", "--quiet"])
-    env = {**os.environ, **settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)}
+    bin_dir = str(Path(sys.executable).parent)  # the venv's dagster and dbt, for its code server
+    env = {
+        **os.environ,
+        **settings.dbt_env(),
+        "DAGSTER_HOME": str(settings.dagster_home),
+        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
+    }
     dagster = str(Path(sys.executable).with_name("dagster"))
     cmd = [dagster, "dev", "-m", "de06.defs", "--host", "127.0.0.1", "--port", str(args.port)]
     return subprocess.call(cmd, env=env, cwd=settings.home)
+
+
+def _cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
+    """The refresh job over a range of months, in this process, on the Dagster instance under
+    the warehouse folder (the run shows in the UI with its partition range)."""
+    import os
+
+    from de06.pipeline import run_dbt
+
+    settings.ensure_dirs()
+    settings.write_dagster_instance_config()
+    run_dbt(settings, ["parse", "--quiet"])  # the definitions read the dbt manifest
+    os.environ.update({**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)})
+    import dagster as dg
+
+    from de06.defs.definitions import defs
+    from de06.defs.runs import refresh_months
+
+    with dg.DagsterInstance.get() as instance:
+        try:
+            result = refresh_months(defs, instance, args.first, args.last)
+        except ValueError as exc:
+            print(f"de06 backfill: {exc}", file=sys.stderr)
+            return 2
+    months = args.first if not args.last else f"{args.first}..{args.last}"
+    if not result.success:
+        failed = [e.message for e in result.all_events if e.is_failure]
+        print(f"de06 backfill {months} FAILED (run {result.run_id}):", file=sys.stderr)
+        for message in failed:
+            print("  - " + str(message), file=sys.stderr)
+        return 1
+    print(f"Backfilled {months}: run {result.run_id} succeeded.")
+    return 0
+
+
+def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.bench import bench_dagster, report
+    from de06.generate import GenerateConfig
+
+    root = Path(args.out) if args.out else settings.home / "bench"
+    config = GenerateConfig(
+        seed=args.seed, months=args.months, dossiers_per_month=args.dossiers_per_month
+    )
+    print(f"Benchmark: the refresh directly and through Dagster, in {root}")
+    figures = bench_dagster(root, config)
+    (root / "bench_dagster.json").write_text(json.dumps(figures, indent=2))
+    print(report(figures))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,6 +337,22 @@ def build_parser() -> argparse.ArgumentParser:
     dag = sub.add_parser("dagster", help="start the Dagster UI (dagster dev) on 127.0.0.1")
     dag.add_argument("--port", type=int, default=3000)
     dag.set_defaults(func=_cmd_dagster)
+    back = sub.add_parser(
+        "backfill",
+        help="run the Dagster refresh job over a range of months (recomputed from raw)",
+    )
+    back.add_argument("first", help="first month, YYYY-MM")
+    back.add_argument("last", nargs="?", help="last month, YYYY-MM (default: the first)")
+    back.set_defaults(func=_cmd_backfill)
+    bench = sub.add_parser(
+        "bench", help="benchmarks: `de06 bench dagster` (the refresh through Dagster vs directly)"
+    )
+    bench.add_argument("what", choices=["dagster"])
+    bench.add_argument("--out", help="working folder (default: $DE06_HOME/bench)")
+    bench.add_argument("--seed", type=int, default=6)
+    bench.add_argument("--months", type=int, default=24)
+    bench.add_argument("--dossiers-per-month", type=int, default=12_000, help="demo: 12000")
+    bench.set_defaults(func=_cmd_bench)
     dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_cmd_dbt)

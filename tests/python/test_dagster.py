@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
@@ -23,6 +24,19 @@ def published_indicator_values(home: Path) -> int:
     con = duckdb.connect(str(home / "published" / "de06.duckdb"), read_only=True)
     try:
         return int(con.execute("select count(*) from marts.fct_indicator_values").fetchone()[0])
+    finally:
+        con.close()
+
+
+def reported_values(home: Path) -> int:
+    """Published indicator values that come from submissions."""
+    con = duckdb.connect(str(home / "published" / "de06.duckdb"), read_only=True)
+    try:
+        return int(
+            con.execute(
+                "select count(*) from marts.fct_indicator_values where source = 'reported'"
+            ).fetchone()[0]
+        )
     finally:
         con.close()
 
@@ -96,10 +110,79 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Asia/Ho_Chi_Minh"
+    # the incremental dossier models, and only they, are partitioned by month
+    partitioned = {
+        "/".join(k.path) for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned
+    }
+    assert partitioned == {
+        "intermediate/int_dossiers__current",
+        "intermediate/int_dossiers__enriched",
+        "intermediate/int_dossier_counts__monthly",
+        "intermediate/int_dossier_reconciliation__pairs",
+        "intermediate/int_dossier_reconciliation__monthly",
+    }
 
 
-def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, str]) -> None:
+SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+
+
+def asset_graph_snapshot(defs: Any) -> str:
+    """One line per asset: group, key, monthly partitions or not, and its parents."""
+    graph = defs.resolve_asset_graph()
+    lines = []
+    for key in sorted(graph.get_all_asset_keys(), key=lambda k: k.to_user_string()):
+        node = graph.get(key)
+        parents = ", ".join(sorted(k.to_user_string() for k in node.parent_keys)) or "-"
+        partitions = "monthly" if node.is_partitioned else "-"
+        lines.append(f"{node.group_name}\t{key.to_user_string()}\t{partitions}\t{parents}")
+    return "\n".join(lines) + "\n"
+
+
+def test_asset_graph_matches_its_snapshot(dagster_home: dict[str, str]) -> None:
+    """The asset graph (groups, partitions, dependencies) as reviewed in
+    tests/python/snapshots/asset_graph.txt. After an intended change, rewrite the snapshot with
+    DE06_UPDATE_SNAPSHOTS=1 and review its diff with the change."""
+    current = asset_graph_snapshot(_load_defs(dagster_home))
+    if os.environ.get("DE06_UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(current)
+    expected = SNAPSHOT.read_text()
+    if current != expected:
+        import difflib
+
+        diff = "".join(
+            difflib.unified_diff(
+                expected.splitlines(keepends=True),
+                current.splitlines(keepends=True),
+                "snapshot",
+                "current",
+            )
+        )
+        pytest.fail(f"the asset graph changed (DE06_UPDATE_SNAPSHOTS=1 to accept):\n{diff}")
+
+
+def _month_rows(home: Path, table: str, months: tuple[str, ...]) -> list[tuple]:
+    con = duckdb.connect(str(home / "de06.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            f"select * from intermediate.{table} where received_month in "
+            f"({', '.join('?' for _ in months)}) order by all",
+            list(months),
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_partitioned_run_then_a_backfill_of_two_months(dagster_home: dict[str, str]) -> None:
+    """The refresh job for the current month materialises everything (a first run builds all
+    months); then two months of the monthly counts are lost, and `de06 backfill 2025-05 2025-06`
+    (one Dagster run over the two partitions) recomputes them from raw."""
+    import datetime as dt
+
     import dagster as dg
+
+    from de06.cli import main
+    from de06.defs.runs import RANGE_END_TAG, RANGE_START_TAG, refresh_current_month
 
     home = Path(dagster_home["DE06_HOME"])
     generate(
@@ -108,10 +191,11 @@ def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, 
         GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600),
     )
     defs = _load_defs(dagster_home)
-    job = defs.resolve_job_def("refresh")
-    with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+    vietnam_now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)  # UTC+7, no summer time
+    with dg.DagsterInstance.get() as instance:
+        result = refresh_current_month(defs, instance)
         assert result.success, [e.message for e in result.all_events if e.is_failure]
+        assert result.dagster_run.tags["dagster/partition"] == vietnam_now.strftime("%Y-%m-01")
         materialized = {
             "/".join(e.asset_key.path) for e in result.get_asset_materialization_events()
         }
@@ -125,6 +209,28 @@ def test_refresh_job_materialises_everything_in_process(dagster_home: dict[str, 
     assert checks[("raw/submissions", "great_expectations")] is True
     assert sum(1 for passed in checks.values() if passed) > 50  # dbt's tests as checks too
     assert not list((home / "landing").rglob("*.parquet"))  # moved to the archive
+
+    months = ("2025-05-01", "2025-06-01")
+    tables = ("int_dossier_counts__monthly", "int_dossier_reconciliation__monthly")
+    before = {t: _month_rows(home, t, months) for t in tables}
+    assert all(len(rows) > 100 for rows in before.values())
+    with duckdb.connect(str(home / "de06.duckdb")) as con:  # two months lost
+        for table in tables:
+            con.execute(
+                f"delete from intermediate.{table} where received_month in (?, ?)", list(months)
+            )
+    assert main(["backfill", "2025-05", "2025-06"]) == 0
+    assert {t: _month_rows(home, t, months) for t in tables} == before
+    with dg.DagsterInstance.get() as instance:
+        (run,) = instance.get_runs(dg.RunsFilter(tags={RANGE_START_TAG: "2025-05-01"}))
+        assert run.tags[RANGE_END_TAG] == "2025-06-01"
+        assert run.status == dg.DagsterRunStatus.SUCCESS
+        partitions = instance.get_materialized_partitions(
+            dg.AssetKey(["intermediate", "int_dossier_counts__monthly"])
+        )
+    assert {"2025-05-01", "2025-06-01"} <= partitions
+    assert "2025-07-01" not in partitions  # built by the first run, but not as its partition
+    assert main(["backfill", "2025-13"]) == 2  # a clear refusal, no run
 
 
 def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) -> None:
@@ -140,10 +246,12 @@ def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) 
         home / "landing",
         GenerateConfig(seed=7, start_month="2025-09", months=1, dossiers_per_month=300),
     )
+    from de06.defs.runs import refresh_current_month
+    from de06.pipeline import refresh
+
+    refresh(make_settings(home, **dagster_home), run_id="first")  # published, the direct way
     defs = _load_defs(dagster_home)
-    job = defs.resolve_job_def("refresh")
     with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
-        assert job.execute_in_process(instance=instance, raise_on_error=False).success
         published = home / "published" / "de06.duckdb"
         before = hashlib.sha256(published.read_bytes()).hexdigest()
         with duckdb.connect(str(home / "de06.duckdb")) as con:
@@ -152,7 +260,7 @@ def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) 
                 "'leak-1' as dossier_id, '079012345678' as applicant_key) "
                 "from raw.dossiers limit 1"
             )
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = refresh_current_month(defs, instance)
         evaluations = {
             ("/".join(e.asset_key.path), e.check_name): e
             for e in result.get_asset_check_evaluations()
@@ -175,13 +283,15 @@ def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) 
     assert hashlib.sha256(published.read_bytes()).hexdigest() == before
 
 
+# the monthly submissions job: it writes like `refresh` (ingest, dbt, the gate's results,
+# publish) in less time
 RUN_REFRESH = """
 import sys
 import dagster as dg
 from de06.defs.definitions import defs
 
 with dg.DagsterInstance.get() as instance:
-    result = defs.resolve_job_def("refresh").execute_in_process(
+    result = defs.resolve_job_def("submissions_refresh").execute_in_process(
         instance=instance, raise_on_error=False, tags={"started_by": sys.argv[1]}
     )
 print("RUN", result.run_id, "success" if result.success else "failure")
@@ -190,15 +300,30 @@ sys.exit(0 if result.success else 1)
 
 
 def test_two_overlapping_runs_both_succeed(dagster_home: dict[str, str]) -> None:
-    """Two refresh runs started together in two processes, on one warehouse and one Dagster
-    instance: their writing steps queue on the writer lock instead of failing on DuckDB's."""
+    """Two runs started together in two processes, on one warehouse and one Dagster instance:
+    their writing steps queue on the writer lock instead of failing on DuckDB's. The runs are of
+    the monthly submissions job, on a warehouse a first refresh built (as in production)."""
+    import shutil
+
+    import dagster as dg
+
+    from de06.pipeline import refresh
+
     home = Path(dagster_home["DE06_HOME"])
+    settings = make_settings(home, **dagster_home)
+    generated = home.parent / "generated"
     generate(
-        make_settings(home).seeds_dir,
-        home / "landing",
+        settings.seeds_dir,
+        generated,
         GenerateConfig(seed=9, start_month="2025-06", months=2, dossiers_per_month=400),
     )
-    import dagster as dg
+    for feed in ("dossiers", "tasks"):
+        shutil.copytree(generated / feed, settings.landing_dir / feed, dirs_exist_ok=True)
+    refresh(settings, run_id="first")
+    assert reported_values(home) == 0  # no submissions yet
+    shutil.copytree(
+        generated / "submissions", settings.landing_dir / "submissions", dirs_exist_ok=True
+    )
 
     with dg.DagsterInstance.get() as instance:  # create its storage once, before both runs
         assert not instance.get_runs()
@@ -218,11 +343,11 @@ def test_two_overlapping_runs_both_succeed(dagster_home: dict[str, str]) -> None
         assert run.returncode == 0, output[-4000:]
         assert "Could not set lock" not in output
     with dg.DagsterInstance.get() as instance:
-        records = instance.get_run_records(dg.RunsFilter(job_name="refresh"))
+        records = instance.get_run_records(dg.RunsFilter(job_name="submissions_refresh"))
         assert len(records) == 2
         assert {r.dagster_run.status for r in records} == {dg.DagsterRunStatus.SUCCESS}
         # they overlapped: each started before the other ended
         (a, b) = sorted(records, key=lambda r: r.start_time or 0)
         assert a.start_time and b.start_time and a.end_time
         assert b.start_time < a.end_time
-    assert published_indicator_values(home) > 0
+    assert reported_values(home) > 0  # the submissions reached the published marts

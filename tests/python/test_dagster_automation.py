@@ -4,10 +4,12 @@ freshness checks per feed and the run-failure sensor (a real failed run, recorde
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -30,6 +32,21 @@ def _job() -> dg.JobDefinition:
     return some_job
 
 
+def _monthly_job(tmp_path: Path) -> tuple[dg.MonthlyPartitionsDefinition, Any, Any]:
+    """A job partitioned by month like `refresh`: Dagster's test contexts check a tick's
+    partitioned run requests against the job's partitions, through a repository."""
+    from de06.defs.partitions import dossier_months
+
+    months = dossier_months(make_settings(tmp_path / "unused").project_dir)
+
+    @dg.asset(partitions_def=months)
+    def dossiers() -> None:
+        return None
+
+    job = dg.define_asset_job("refresh", selection=[dossiers], partitions_def=months)
+    return months, job, dossiers
+
+
 def test_monthly_schedule_follows_the_deadline_setting(tmp_path: Path) -> None:
     from de06.defs.automation import monthly_submissions_schedule
 
@@ -45,6 +62,26 @@ def test_monthly_schedule_follows_the_deadline_setting(tmp_path: Path) -> None:
         make_settings(tmp_path / "c", DE06_SUBMISSION_DEADLINE_DAY="31")
 
 
+def test_daily_schedule_requests_the_month_of_its_tick(tmp_path: Path) -> None:
+    from de06.defs.automation import daily_refresh_schedule
+
+    months, job, asset = _monthly_job(tmp_path)
+    schedule = daily_refresh_schedule(job, months)
+    repository = dg.Definitions(
+        assets=[asset], jobs=[job], schedules=[schedule]
+    ).get_repository_def()
+    assert schedule.cron_schedule == "0 2 * * *"
+    # 02:00 on 1 March in Vietnam is still 28 February in UTC: the partition is March's
+    tick_time = dt.datetime(2025, 2, 28, 19, 0, tzinfo=dt.UTC)
+    context = dg.build_schedule_context(
+        scheduled_execution_time=tick_time, repository_def=repository
+    )
+    tick = schedule.evaluate_tick(context)
+    (request,) = tick.run_requests or []
+    assert request.partition_key == "2025-03-01"
+    assert request.tags["de06/trigger"] == "daily"
+
+
 def _settled(path: Path, text: str = "unit_code,period\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
@@ -58,10 +95,13 @@ def test_landing_sensor_requests_one_run_per_new_set_of_settled_files(tmp_path: 
 
     settings = make_settings(tmp_path / "home")
     settings.ensure_dirs()
-    sensor = landing_sensor(settings, _job())
+    months, job, asset = _monthly_job(tmp_path)
+    sensor = landing_sensor(settings, job, months)
+    repository = dg.Definitions(assets=[asset], jobs=[job], sensors=[sensor]).get_repository_def()
 
     def tick(cursor: str | None):
-        return sensor.evaluate_tick(dg.build_sensor_context(cursor=cursor))
+        context = dg.build_sensor_context(cursor=cursor, repository_def=repository)
+        return sensor.evaluate_tick(context)
 
     empty = tick(None)
     assert not empty.run_requests and "no settled feed files" in (empty.skip_message or "")
@@ -72,6 +112,9 @@ def test_landing_sensor_requests_one_run_per_new_set_of_settled_files(tmp_path: 
     key = first.run_requests[0].run_key
     assert key and key.startswith("landing-") and first.cursor and first.cursor in key
     assert first.run_requests[0].tags["de06/files"] == "1"
+    # for the current month's partition (the run also takes in late versions of older months)
+    vietnam_now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)  # UTC+7, no summer time
+    assert first.run_requests[0].partition_key == vietnam_now.strftime("%Y-%m-01")
 
     again = tick(first.cursor)  # the same files: no second run
     assert not again.run_requests and "already requested" in (again.skip_message or "")

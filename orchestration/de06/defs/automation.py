@@ -15,12 +15,12 @@ from typing import Any
 
 import dagster as dg
 
+from de06.defs.partitions import TIMEZONE, current_month_key
 from de06.ingest import iter_feed_files
 from de06.settings import Settings
 
 # a job, or an asset job from define_asset_job (its class is not exported by dagster)
 AssetJob = Any
-TIMEZONE = "Asia/Ho_Chi_Minh"
 # a file modified less than this long ago may still be being copied in: wait for it
 SETTLE_SECONDS = 30
 # how late each raw feed may be before its freshness check warns: dossiers arrive daily,
@@ -32,14 +32,29 @@ FEED_FRESHNESS = {
 }
 
 
-def daily_refresh_schedule(job: AssetJob) -> dg.ScheduleDefinition:
-    return dg.ScheduleDefinition(
+def daily_refresh_schedule(
+    job: AssetJob, partitions: dg.MonthlyPartitionsDefinition
+) -> dg.ScheduleDefinition:
+    """Every night: load yesterday's dossiers and rebuild. The run is for the current month's
+    partition; the incremental models also take in late versions of older dossiers."""
+
+    @dg.schedule(
         name="daily_refresh",
         job=job,
         cron_schedule="0 2 * * *",
         execution_timezone=TIMEZONE,
-        description="Every night at 02:00 Vietnam time: yesterday's dossiers, everything rebuilt.",
+        description=(
+            "Every night at 02:00 Vietnam time: yesterday's dossiers, everything rebuilt "
+            "(the current month's partition; late versions of older months come along)."
+        ),
     )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        now = context.scheduled_execution_time or dt.datetime.now(dt.UTC)
+        return dg.RunRequest(
+            partition_key=current_month_key(partitions, now), tags={"de06/trigger": "daily"}
+        )
+
+    return _schedule
 
 
 def monthly_submissions_schedule(settings: Settings, job: AssetJob) -> dg.ScheduleDefinition:
@@ -76,9 +91,12 @@ def landing_fingerprint(landing: Path, now: float | None = None) -> tuple[str, l
     return digest.hexdigest()[:16], settled
 
 
-def landing_sensor(settings: Settings, job: AssetJob) -> dg.SensorDefinition:
+def landing_sensor(
+    settings: Settings, job: AssetJob, partitions: dg.MonthlyPartitionsDefinition
+) -> dg.SensorDefinition:
     """New files in the landing folder start an ingest-and-refresh run (once per set of files:
-    the run key is their fingerprint, and the refresh moves them to the archive)."""
+    the run key is their fingerprint, and the refresh moves them to the archive), for the
+    current month's partition, like the daily refresh."""
 
     @dg.sensor(
         name="landing_files",
@@ -99,6 +117,7 @@ def landing_sensor(settings: Settings, job: AssetJob) -> dg.SensorDefinition:
             run_requests=[
                 dg.RunRequest(
                     run_key=f"landing-{fingerprint}",
+                    partition_key=current_month_key(partitions, dt.datetime.now(dt.UTC)),
                     tags={"de06/trigger": "landing", "de06/files": str(len(files))},
                 )
             ],

@@ -6,13 +6,16 @@ tests do it) or ``DbtProject.prepare_if_dev`` under ``dagster dev``.
 
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
+from de06.defs.partitions import DOSSIER_MONTHS_TAG, dossier_months, month_range_vars
 from de06.pipeline import dbt_executable, writer_lock
 from de06.settings import Settings
 
@@ -20,12 +23,18 @@ SETTINGS = Settings.from_env()
 # dbt reads its paths from these variables (profiles.yml); the resource inherits os.environ
 for _name, _value in SETTINGS.dbt_env().items():
     os.environ.setdefault(_name, _value)
+# Dagster runs the dbt graph in several steps (the monthly-partitioned dossier models sit between
+# unpartitioned ones). A test belongs to the step that builds the last of its parents: dbt's
+# default ("eager") would also run it in an earlier step, before its other parent exists.
+os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 
 PROJECT = DbtProject(
     project_dir=SETTINGS.project_dir,
     profiles_dir=SETTINGS.project_dir,
     target_path=SETTINGS.dbt_target_dir,
-    target=SETTINGS.dbt_target,
+    # no `target`: profiles.yml picks it from DE06_DBT_TARGET (set above). dagster-dbt would pass
+    # `--target`, and dbt then finds "config target changed" and parses the whole project again
+    # in every step (4-5 s each) instead of reusing the partial parse
 )
 PROJECT.prepare_if_dev()
 
@@ -67,14 +76,43 @@ class De06Translator(DagsterDbtTranslator):
         return ["team:data-engineering"]
 
 
+DOSSIER_MONTHS = dossier_months(SETTINGS.project_dir)
+
+
 @dbt_assets(
     manifest=PROJECT.manifest_path,
+    select=f"tag:{DOSSIER_MONTHS_TAG}",
+    name="dossier_dbt_assets",
+    partitions_def=DOSSIER_MONTHS,
+    # a backfill of a range of months is one dbt run over the range, not one run per month
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=De06Translator(),
+    project=PROJECT,
+    pool=WRITER_POOL,
+)
+def dossier_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """The incremental dossier models, partitioned by the month dossiers were received in.
+
+    A run recomputes its months from raw (dbt vars ``dossier_months_from``/``_to``) and, like
+    every incremental run, whatever was loaded since the models last ran.
+    """
+    keys = context.partition_key_range
+    args = ["build", "--vars", month_range_vars(keys.start, keys.end)]
+    with writer_lock(SETTINGS):
+        yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=PROJECT.manifest_path,
+    exclude=f"tag:{DOSSIER_MONTHS_TAG}",
+    name="warehouse_dbt_assets",
     dagster_dbt_translator=De06Translator(),
     project=PROJECT,
     pool=WRITER_POOL,
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build``: seeds, models, data tests and unit tests (tests become asset checks).
+    """``dbt build`` of everything else: seeds, models, data tests and unit tests (tests
+    become asset checks).
 
     Under the writer lock like every other writer: runs that overlap (a schedule, a sensor, a
     manual run; also across Dagster instances and `de06 refresh`) queue here instead of failing
@@ -84,9 +122,32 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
         yield from dbt.cli(["build"], context=context).stream()
 
 
+class De06DbtCliResource(DbtCliResource):
+    """dagster-dbt's resource, without a `dbt --version` subprocess or an in-process adapter per
+    step (measured with `de06 bench dagster`, docs/benchmarks.md).
+
+    dagster-dbt asks the dbt executable for its version (to tell dbt Core from Fusion) once per
+    resource instance, which is once per step: 3.4 s each on this machine, in a run of four
+    dbt steps. The executable is the dbt-core installed beside this code (pinned in
+    pyproject.toml), so its version is read from the package instead.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        from dbt.version import __version__ as dbt_version
+
+        return version.parse(dbt_version)
+
+    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> Any:
+        """No in-process dbt adapter (1.5 s per step): it serves only the row counts and column
+        metadata fetched after a build, which this project does not ask for. dagster-dbt runs
+        without one for dbt Fusion."""
+        return None
+
+
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(
-        project_dir=PROJECT,
+    return De06DbtCliResource(
+        project_dir=PROJECT,  # type: ignore[arg-type]  # its __init__ takes a DbtProject
         profiles_dir=str(SETTINGS.project_dir),
         dbt_executable=dbt_executable(),  # the venv's dbt, even when the venv is not on PATH
     )

@@ -1,0 +1,44 @@
+"""Monthly partitions of the dossier assets, and how a partition reaches dbt.
+
+A partition is a month of received dossiers. A run over a range of partitions passes the range
+to dbt as the vars ``dossier_months_from`` / ``dossier_months_to``: the incremental dossier
+models recompute those months from raw, on top of what was loaded since they last ran (they
+follow the loads, so a daily run on the current month also takes in a late version of an older
+dossier). See docs/design.md, "Incremental refreshes".
+"""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import dagster as dg
+import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
+
+TIMEZONE = "Asia/Ho_Chi_Minh"
+# the dbt models Dagster partitions by month (a tag in models/intermediate/_intermediate__models.yml)
+DOSSIER_MONTHS_TAG = "dossier_months"
+
+
+def history_start(project_dir: Path) -> str:
+    """The first day the warehouse holds (dbt var ``history_start``)."""
+    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    return str(project["vars"]["history_start"])
+
+
+def dossier_months(project_dir: Path) -> dg.MonthlyPartitionsDefinition:
+    """One partition per month from ``history_start`` up to and including the current month."""
+    return dg.MonthlyPartitionsDefinition(
+        start_date=history_start(project_dir), end_offset=1, timezone=TIMEZONE
+    )
+
+
+def current_month_key(partitions: dg.MonthlyPartitionsDefinition, now: dt.datetime) -> str:
+    """The partition of the month ``now`` falls in (Vietnam time)."""
+    keys = partitions.get_partition_keys(current_time=now)
+    assert keys, "the partitions start after now"
+    return keys[-1]
+
+
+def month_range_vars(first: str, last: str) -> str:
+    """dbt ``--vars`` for a range of partition keys (``YYYY-MM-01``, inclusive)."""
+    return json.dumps({"dossier_months_from": first, "dossier_months_to": last})
