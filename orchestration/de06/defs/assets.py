@@ -60,35 +60,57 @@ def raw_feeds(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResul
 SUITES = load_suites()
 
 
-def _suite_check(suite: Suite) -> dg.AssetChecksDefinition:
-    """One blocking check per suite, so a raw-feed suite can run before dbt and a mart suite after."""
-    key = dg.AssetKey(suite.table.split("."))
+def _layer_checks(layer: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
+    """The suites of one layer (raw, staging, marts) as blocking checks evaluated in one step:
+    one Great Expectations context for the layer instead of one per suite (about 0.8 s each).
+    A job that selects some of the layer's assets runs only their checks."""
+    by_key = {dg.AssetKey(suite.table.split(".")): suite for suite in suites}
 
-    @dg.asset_check(
-        asset=key,
-        name="great_expectations",
-        blocking=True,
-        description=suite.description,
+    @dg.multi_asset_check(
+        specs=[
+            dg.AssetCheckSpec(
+                "great_expectations", asset=key, blocking=True, description=suite.description
+            )
+            for key, suite in by_key.items()
+        ],
+        name=f"{layer}_great_expectations",
+        can_subset=True,
         pool=WRITER_POOL,
     )
-    def _check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
-        result = gate(SETTINGS, context.run.run_id, [suite])
-        failed = [o for o in result.outcomes if not o.success]
-        blocking = [o for o in failed if o.severity == "blocking"]
-        return dg.AssetCheckResult(
-            passed=not blocking,
-            severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
-            metadata={
-                "expectations": len(result.outcomes),
-                "failed": len(failed),
-                "failures": "\n".join(o.describe() for o in failed) or "none",
-            },
-        )
+    def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
+        selected = [
+            by_key[check.asset_key]
+            for check in sorted(context.selected_asset_check_keys, key=str)
+            if check.asset_key in by_key
+        ]
+        result = gate(SETTINGS, context.run.run_id, selected)
+        for suite in selected:
+            outcomes = [o for o in result.outcomes if o.suite == suite.name]
+            failed = [o for o in outcomes if not o.success]
+            blocking = [o for o in failed if o.severity == "blocking"]
+            yield dg.AssetCheckResult(
+                asset_key=dg.AssetKey(suite.table.split(".")),
+                check_name="great_expectations",
+                passed=not blocking,
+                severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "expectations": len(outcomes),
+                    "failed": len(failed),
+                    "failures": "\n".join(o.describe() for o in failed) or "none",
+                },
+            )
 
-    return _check
+    return _checks
 
 
-quality_checks = [_suite_check(s) for s in SUITES]
+def _layer(suite: Suite) -> str:
+    return suite.table.split(".")[0]
+
+
+quality_checks = [
+    _layer_checks(layer, [s for s in SUITES if _layer(s) == layer])
+    for layer in sorted({_layer(s) for s in SUITES})
+]
 
 
 @dg.asset(
