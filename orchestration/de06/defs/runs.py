@@ -12,6 +12,8 @@ from de06.defs.partitions import current_month_key
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# every event still reaches the instance (the UI); the console shows INFO and above
+CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 def month_keys(
@@ -49,7 +51,10 @@ def refresh_months(
     start, end = month_keys(job.partitions_def, first, last)
     run_tags = {RANGE_START_TAG: start, RANGE_END_TAG: end, "de06/trigger": "backfill"}
     return job.execute_in_process(
-        instance=instance, tags={**run_tags, **(tags or {})}, raise_on_error=False
+        instance=instance,
+        tags={**run_tags, **(tags or {})},
+        raise_on_error=False,
+        run_config=CONSOLE_INFO,  # the terminal gets the steps, not every event
     )
 
 
