@@ -146,3 +146,11 @@ case
     else 'VN@{{ var("history_start") }}'
 end as unit_key
 {%- endmacro %}
+
+{% macro exact_points_sum(points) -%}
+{#-
+    Sum of Decision 766 points, exact and the same in every build: summed as decimals, because a
+    float sum depends on the order DuckDB's threads add the rows in, and ranks on ties with it.
+-#}
+cast(sum(cast({{ points }} as decimal(18, 9))) as double)
+{%- endmacro %}

@@ -21,9 +21,8 @@ horizons as (
     -- what the feed knows: nothing after its newest update
     select
         source_system,
-        max(updated_at) as known_until
-    from {{ ref('int_dossiers__current') }}
-    group by source_system
+        as_of as known_until
+    from {{ ref('int_dossier_feeds__as_of') }}
 
 ),
 

@@ -13,17 +13,6 @@ counts as (
 
 ),
 
--- the newest update of each source: "now" for a dossier still in process
-data_as_of as (
-
-    select
-        source_system,
-        max(updated_at) as as_of
-    from {{ ref('int_dossiers__current') }}
-    group by source_system
-
-),
-
 open_not_due as (
 
     select
@@ -32,7 +21,7 @@ open_not_due as (
         {{ grouped_unit_level_and_key() }},
         count(*)::bigint as n_open_not_due
     from {{ ref('int_dossiers__enriched') }} as d
-    inner join data_as_of as n on d.source_system = n.source_system
+    inner join {{ ref('int_dossier_feeds__as_of') }} as n on d.source_system = n.source_system
     where d.province_unit_key is not null
         and d.closed_at is null
         and d.due_at >= n.as_of

@@ -37,10 +37,7 @@ totals as (
         any_value(u.unit_code) as unit_code,
         any_value(u.province_unit_key) as province_unit_key,
         any_value(c.weights_version) as weights_version,
-        -- summed in a fixed order: a float sum in whatever order the threads meet the rows differs
-        -- in its last bits from build to build, and breaks ties in the ranks differently
-        -- summed as decimals: a float sum depends on the order DuckDB adds in, and ranks on ties
-        cast(sum(cast(c.points as decimal(18, 9))) as double) as total_points,
+        {{ exact_points_sum('c.points') }} as total_points,
         coalesce(sum(c.max_points) filter (where c.is_computed), 0) as computed_max_points
     from components as c
     inner join units as u on c.unit_key = u.unit_key

@@ -49,8 +49,7 @@ groups as (
         unit_key,
         period,
         group_code,
-        -- summed as decimals, like total_points in int_index_766__scores (exact, same in every build)
-        cast(sum(cast(points as decimal(18, 9))) as double) as group_points,
+        {{ exact_points_sum('points') }} as group_points,
         sum(max_points) filter (where is_computed) as group_computed_max_points
     from components
     group by all

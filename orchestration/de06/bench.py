@@ -53,11 +53,9 @@ class Round:
 def _home_env(settings: Settings) -> dict[str, str]:
     env = {
         **os.environ,
-        **settings.dbt_env(),
+        **settings.dagster_env(),
         "DE06_HOME": str(settings.home),
         "DE06_DBT_TARGET_PATH": str(settings.dbt_target_dir),
-        "DAGSTER_HOME": str(settings.dagster_home),
-        "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
     }
     for name in ("DE06_WAREHOUSE_DB", "DE06_PUBLISHED_DB"):
         env.pop(name, None)  # each home keeps its own databases

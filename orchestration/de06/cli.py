@@ -229,23 +229,23 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_dagster(settings: Settings, args: argparse.Namespace) -> int:
-    """``dagster dev`` on 127.0.0.1 with the instance under the warehouse folder."""
-    import os
-    import subprocess
-
+def _prepare_dagster(settings: Settings) -> dict[str, str]:
+    """The warehouse's Dagster instance config and a parsed dbt manifest (the definitions read
+    it at import); returns the environment the definitions need."""
     from de06.pipeline import run_dbt
 
     settings.ensure_dirs()
     settings.write_dagster_instance_config()
     run_dbt(settings, ["parse", "--quiet"])
-    bin_dir = str(Path(sys.executable).parent)  # the venv's dagster and dbt, for its code server
-    env = {
-        **os.environ,
-        **settings.dbt_env(),
-        "DAGSTER_HOME": str(settings.dagster_home),
-        "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
-    }
+    return settings.dagster_env()
+
+
+def _cmd_dagster(settings: Settings, args: argparse.Namespace) -> int:
+    """``dagster dev`` on 127.0.0.1 with the instance under the warehouse folder."""
+    import os
+    import subprocess
+
+    env = {**os.environ, **_prepare_dagster(settings)}
     dagster = str(Path(sys.executable).with_name("dagster"))
     cmd = [dagster, "dev", "-m", "de06.defs", "--host", "127.0.0.1", "--port", str(args.port)]
     return subprocess.call(cmd, env=env, cwd=settings.home)
@@ -256,12 +256,7 @@ def _cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     the warehouse folder (the run shows in the UI with its partition range)."""
     import os
 
-    from de06.pipeline import run_dbt
-
-    settings.ensure_dirs()
-    settings.write_dagster_instance_config()
-    run_dbt(settings, ["parse", "--quiet"])  # the definitions read the dbt manifest
-    os.environ.update({**settings.dbt_env(), "DAGSTER_HOME": str(settings.dagster_home)})
+    os.environ.update(_prepare_dagster(settings))
     import dagster as dg
 
     from de06.defs.definitions import defs

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +159,16 @@ class Settings:
             "DBT_PROFILES_DIR": str(self.project_dir),
             "DBT_PROJECT_DIR": str(self.project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+    def dagster_env(self) -> dict[str, str]:
+        """What the Dagster definitions need besides dbt's variables: the instance under the
+        warehouse folder, and the venv's bin first on PATH (dagster's code server runs `dbt`)."""
+        bin_dir = str(Path(sys.executable).parent)
+        return {
+            **self.dbt_env(),
+            "DAGSTER_HOME": str(self.dagster_home),
+            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
         }
 
     def as_info(self) -> dict[str, object]:

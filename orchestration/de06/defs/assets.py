@@ -78,18 +78,18 @@ def _layer_checks(layer: str, suites: list[Suite]) -> dg.AssetChecksDefinition:
         pool=WRITER_POOL,
     )
     def _checks(context: dg.AssetCheckExecutionContext) -> Iterator[dg.AssetCheckResult]:
-        selected = [
-            by_key[check.asset_key]
+        selected = {
+            check.asset_key: by_key[check.asset_key]
             for check in sorted(context.selected_asset_check_keys, key=str)
             if check.asset_key in by_key
-        ]
-        result = gate(SETTINGS, context.run.run_id, selected)
-        for suite in selected:
+        }
+        result = gate(SETTINGS, context.run.run_id, list(selected.values()))
+        for key, suite in selected.items():
             outcomes = [o for o in result.outcomes if o.suite == suite.name]
             failed = [o for o in outcomes if not o.success]
             blocking = [o for o in failed if o.severity == "blocking"]
             yield dg.AssetCheckResult(
-                asset_key=dg.AssetKey(suite.table.split(".")),
+                asset_key=key,
                 check_name="great_expectations",
                 passed=not blocking,
                 severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
