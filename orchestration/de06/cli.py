@@ -284,6 +284,8 @@ def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     from de06.generate import GenerateConfig
 
     root = Path(args.out) if args.out else settings.home / "bench"
+    if args.what == "scale":
+        return _bench_scale(root, args)
     config = GenerateConfig(
         seed=args.seed, months=args.months, dossiers_per_month=args.dossiers_per_month
     )
@@ -292,6 +294,28 @@ def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     (root / "bench_dagster.json").write_text(json.dumps(figures, indent=2))
     print(report(figures))
     return 0
+
+
+def _bench_scale(root: Path, args: argparse.Namespace) -> int:
+    from de06.bench_scale import bench_scale, report
+    from de06.generate import GenerateConfig
+
+    per_month = max(1, round(args.dossiers / args.months))
+    config = GenerateConfig(
+        seed=args.seed, months=args.months + 1, dossiers_per_month=per_month, csv_months=0
+    )
+    print(
+        f"Benchmark: {per_month * args.months:,} dossiers over {args.months} months, then one "
+        f"more month, in {root}"
+    )
+    figures = bench_scale(root, config)
+    name = f"bench_scale_{per_month * args.months}.json"
+    (root / name).write_text(json.dumps(figures, indent=2))
+    print(report(figures))
+    print(f"Figures: {root / name}")
+    agreement = figures["agreement"]
+    assert isinstance(agreement, list)
+    return 0 if all(x["agrees"] for x in agreement) else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -340,13 +364,23 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("last", nargs="?", help="last month, YYYY-MM (default: the first)")
     back.set_defaults(func=_cmd_backfill)
     bench = sub.add_parser(
-        "bench", help="benchmarks: `de06 bench dagster` (the refresh through Dagster vs directly)"
+        "bench",
+        help="benchmarks: `de06 bench scale` (the dossier path vs hand-written DuckDB SQL), "
+        "`de06 bench dagster` (the refresh through Dagster vs directly)",
     )
-    bench.add_argument("what", choices=["dagster"])
+    bench.add_argument("what", choices=["dagster", "scale"])
     bench.add_argument("--out", help="working folder (default: $DE06_HOME/bench)")
     bench.add_argument("--seed", type=int, default=6)
     bench.add_argument("--months", type=int, default=24)
-    bench.add_argument("--dossiers-per-month", type=int, default=12_000, help="demo: 12000")
+    bench.add_argument(
+        "--dossiers-per-month", type=int, default=12_000, help="dagster: per month (demo: 12000)"
+    )
+    bench.add_argument(
+        "--dossiers",
+        type=int,
+        default=1_000_000,
+        help="scale: dossiers over --months (then one more month arrives)",
+    )
     bench.set_defaults(func=_cmd_bench)
     dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)

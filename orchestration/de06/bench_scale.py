@@ -1,0 +1,355 @@
+"""``de06 bench scale``: the dossier path at a chosen size, against hand-written DuckDB SQL.
+
+One data set is generated (all Parquet); its last month is held back as "the new month". In a fresh warehouse home, each step runs as a child process of this one, and
+its wall time and peak memory (the child and everything it starts) are measured:
+
+  setup  seeds, submissions and tasks (small; not timed as a step of the dossier path)
+  a0     baseline: DuckDB's own ``read_parquet`` of the dossier files into a table
+  a      ``de06 ingest`` of the same files into the raw layer
+  b      ``de06 dbt run --full-refresh``: every model, from all of raw
+  d      the floor: ``bench_floor.sql``, one hand-written script computing the dossier figures
+         of the marts straight from the files
+  c      the new month: ``de06 ingest`` of its files, then ``de06 dbt run`` (incremental)
+
+Then (b) and (d) are compared figure by figure; the benchmark fails if they differ. Ratios:
+(a)/(a0), (b)/(d) and (c)/(b).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from de06.generate import GenerateConfig, generate
+from de06.settings import Settings
+
+# a child process: DuckDB's own read_parquet into a table, with DuckDB's default settings
+BASELINE = """
+import sys, duckdb
+files = sys.argv[2:]
+con = duckdb.connect(sys.argv[1])
+con.execute("create or replace table dossiers as select * from read_parquet($files)",
+            {"files": files})
+con.close()
+"""
+
+# a child process: the floor script over the files, the warehouse attached read-only
+FLOOR = """
+import json, sys, duckdb
+out, warehouse, script, nation_key = sys.argv[1:5]
+files = json.loads(sys.argv[5])
+con = duckdb.connect(out)
+con.execute("attach '" + warehouse.replace("'", "''") + "' as wh (read_only)")
+con.execute("set variable dossier_files = ?", [files])
+con.execute("set variable nation_key = ?", [nation_key])
+con.execute(open(script, encoding="utf-8").read())
+con.execute("detach wh")
+con.close()
+"""
+
+INDICATOR_COMPARISON = """
+with warehouse as (
+    select v.unit_key, v.period, v.indicator_code, v.numerator, v.denominator, v.value
+    from wh.marts.fct_indicator_values as v
+    inner join wh.reference.indicators as i using (indicator_code)
+    where i.source = 'dossiers' and v.source = 'computed'
+),
+both_sides as (
+    select
+        coalesce(w.unit_key, f.unit_key) as unit_key,
+        coalesce(w.period, f.period) as period,
+        coalesce(w.indicator_code, f.indicator_code) as indicator_code,
+        w.unit_key is not null as in_warehouse,
+        f.unit_key is not null as in_floor,
+        w.numerator is not distinct from f.numerator
+        and w.denominator is not distinct from f.denominator
+        and w.value is not distinct from f.value as same
+    from warehouse as w
+    full outer join floor_indicator_values as f
+        using (unit_key, period, indicator_code)
+)
+select
+    count(*),
+    count(*) filter (where not in_floor),
+    count(*) filter (where not in_warehouse),
+    count(*) filter (where in_warehouse and in_floor and not same),
+    list(unit_key || ' ' || period || ' ' || indicator_code) filter (where not same)[1:5]
+from both_sides
+"""
+
+RECONCILIATION_COUNTS = (
+    "n_provincial",
+    "n_portal",
+    "n_matched",
+    "n_only_provincial",
+    "n_only_portal",
+    "n_status_mismatch",
+    "n_unit_mismatch",
+    "n_matched_via_successor",
+)
+
+RECONCILIATION_COMPARISON = f"""
+with both_sides as (
+    select
+        coalesce(w.unit_key, f.unit_key) as unit_key,
+        coalesce(w.period, f.period) as period,
+        w.unit_key is not null as in_warehouse,
+        f.unit_key is not null as in_floor,
+        {" and ".join(f"w.{c} is not distinct from f.{c}" for c in RECONCILIATION_COUNTS)}
+        and w.self_reported_sync_rate is not distinct from
+            f.n_provincial_says_synced / nullif(f.n_provincial, 0) as same
+    from wh.marts.fct_dossier_reconciliation as w
+    full outer join floor_reconciliation as f using (unit_key, period)
+)
+select
+    count(*),
+    count(*) filter (where not in_floor),
+    count(*) filter (where not in_warehouse),
+    count(*) filter (where in_warehouse and in_floor and not same),
+    list(unit_key || ' ' || period) filter (where not same)[1:5]
+from both_sides
+"""
+
+
+@dataclass
+class Step:
+    """One measured step: wall seconds, peak resident memory (MB) and rows handled."""
+
+    name: str
+    label: str
+    seconds: float
+    peak_mb: float
+    rows: int
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+
+@dataclass
+class Agreement:
+    """How the warehouse's figures compare with the floor's, per mart."""
+
+    mart: str
+    rows: int
+    only_in_warehouse: int
+    only_in_floor: int
+    differing: int
+    examples: list[str]
+
+    @property
+    def agrees(self) -> bool:
+        return self.rows > 0 and not (self.only_in_warehouse or self.only_in_floor or self.differing)
+
+
+def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> tuple[float, float]:
+    """Run a child process; return its wall seconds and the peak RSS (MB) of it and its children.
+
+    The peak comes from ``wait4``: Linux reports the largest resident set of the process and of
+    every descendant it waited for (dbt under ``de06 dbt``, say)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w", encoding="utf-8") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"{' '.join(cmd[:4])} failed (exit {proc.returncode}); {log}:\n{tail}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def _split_new_month(data: Path, history: Path, new_month: Path, last: str) -> None:
+    """Move the dossier files into history/ and new_month/ (the last month's)."""
+    for folder in (history, new_month):
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+    for path in sorted((data / "dossiers").glob("*.parquet")):
+        target = new_month if path.stem.endswith(last) else history
+        path.rename(target / path.name)
+
+
+def _parquet_rows(files: list[Path]) -> int:
+    con = duckdb.connect()
+    try:
+        return int(
+            con.execute(
+                "select sum(num_rows) from parquet_file_metadata($f)", {"f": [str(f) for f in files]}
+            ).fetchone()[0]  # type: ignore[index]
+        )
+    finally:
+        con.close()
+
+
+def compare(warehouse_db: Path, floor_db: Path) -> list[Agreement]:
+    """The warehouse's dossier figures against the floor's, row by row."""
+    con = duckdb.connect(str(floor_db), read_only=True)
+    try:
+        quoted = str(warehouse_db).replace("'", "''")
+        con.execute(f"attach '{quoted}' as wh (read_only)")
+        out = []
+        for mart, sql in (
+            ("fct_indicator_values (dossier indicators)", INDICATOR_COMPARISON),
+            ("fct_dossier_reconciliation", RECONCILIATION_COMPARISON),
+        ):
+            rows, only_w, only_f, differing, examples = con.execute(sql).fetchone()  # type: ignore[misc]
+            out.append(Agreement(mart, rows, only_w, only_f, differing, list(examples or [])))
+        return out
+    finally:
+        con.close()
+
+
+def floor_script() -> Path:
+    return Path(str(resources.files("de06") / "bench_floor.sql"))
+
+
+def bench_scale(root: Path, config: GenerateConfig, log=print) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Generate, then run and measure steps a0, a, b, d, c; return the figures."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    data, history, new_month = root / "generated", root / "history", root / "new_month"
+    shutil.rmtree(data, ignore_errors=True)
+    started = time.perf_counter()
+    summary = generate(Settings.from_env().seeds_dir, data, config)
+    last = str(summary["months"][1])  # type: ignore[index]
+    _split_new_month(data, history, new_month, last)
+    log(f"  generated {config.months} months in {time.perf_counter() - started:.0f} s")
+
+    home = root / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DE06_WAREHOUSE_DB", "DE06_PUBLISHED_DB", "DAGSTER_HOME")
+    }
+    env.update({"DE06_HOME": str(home), "DE06_DBT_TARGET_PATH": str(home / "dbt_target")})
+    settings = Settings.from_env(env)
+    settings.ensure_dirs()
+    de06 = str(Path(sys.executable).with_name("de06"))
+    logs = root / "logs"
+    history_files = sorted(history.glob("*.parquet"))
+    new_files = sorted(new_month.glob("*.parquet"))
+    history_rows, new_rows = _parquet_rows(history_files), _parquet_rows(new_files)
+    steps: list[Step] = []
+
+    def step(name: str, label: str, cmd: list[str], rows: int) -> Step:
+        seconds, peak = run_measured(cmd, env, home, logs / f"{name}.log")
+        measured = Step(name, label, seconds, peak, rows)
+        steps.append(measured)
+        log(f"  {name:<3} {label:<44} {seconds:8.1f} s {peak:8.0f} MB")
+        return measured
+
+    run_measured(
+        [de06, "ingest", str(data / "submissions"), str(data / "tasks")],
+        env,
+        home,
+        logs / "setup_ingest.log",
+    )
+    run_measured([de06, "dbt", "seed"], env, home, logs / "setup_seed.log")
+    baseline_db = root / "baseline.duckdb"
+    baseline_db.unlink(missing_ok=True)
+    a0 = step(
+        "a0",
+        "read_parquet into a table (DuckDB alone)",
+        [sys.executable, "-c", BASELINE, str(baseline_db), *map(str, history_files)],
+        history_rows,
+    )
+    baseline_db.unlink(missing_ok=True)
+    a = step("a", "ingest (de06 ingest)", [de06, "ingest", str(history)], history_rows)
+    b = step("b", "full build (dbt run --full-refresh)", [de06, "dbt", "run", "--full-refresh"], history_rows)
+    floor_db = root / "floor.duckdb"
+    floor_db.unlink(missing_ok=True)
+    history_start = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())["vars"][
+        "history_start"
+    ]
+    d = step(
+        "d",
+        "floor (hand-written DuckDB SQL)",
+        [
+            sys.executable,
+            "-c",
+            FLOOR,
+            str(floor_db),
+            str(settings.warehouse_db),
+            str(floor_script()),
+            f"VN@{history_start}",
+            json.dumps([str(f) for f in history_files]),
+        ],
+        history_rows,
+    )
+    agreements = compare(settings.warehouse_db, floor_db)
+    for agreement in agreements:
+        verdict = "same" if agreement.agrees else "DIFFERENT"
+        log(
+            f"  b vs d, {agreement.mart}: {agreement.rows:,} rows, {verdict}"
+            + (
+                ""
+                if agreement.agrees
+                else f" (only in the warehouse {agreement.only_in_warehouse}, only in the floor "
+                f"{agreement.only_in_floor}, differing {agreement.differing}; "
+                f"e.g. {agreement.examples})"
+            )
+        )
+    c_ingest = step("c1", f"new month {last}: ingest", [de06, "ingest", str(new_month)], new_rows)
+    c = step("c", f"new month {last}: dbt run (incremental)", [de06, "dbt", "run"], new_rows)
+    figures: dict[str, object] = {
+        "dossiers": config.dossiers_per_month * (config.months - 1),
+        "dossier_rows": history_rows,
+        "new_month_rows": new_rows,
+        "config": asdict(config),
+        "steps": [{**asdict(s), "rows_per_second": s.rows_per_second} for s in steps],
+        "agreement": [{**asdict(x), "agrees": x.agrees} for x in agreements],
+        "ratios": {
+            "ingest_vs_read_parquet": a.seconds / a0.seconds,
+            "full_build_vs_floor": b.seconds / d.seconds,
+            "incremental_vs_full_build": c.seconds / b.seconds,
+            "incremental_with_ingest_vs_full_build": (c.seconds + c_ingest.seconds) / b.seconds,
+        },
+        "peak_mb": max(s.peak_mb for s in steps),
+        "warehouse_mb": settings.warehouse_db.stat().st_size / 2**20,
+        "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    floor_db.unlink(missing_ok=True)
+    return figures
+
+
+def report(figures: dict[str, object]) -> str:
+    steps = figures["steps"]
+    ratios = figures["ratios"]
+    assert isinstance(steps, list) and isinstance(ratios, dict)
+    lines = [
+        f"dossiers: {figures['dossiers']:,} ({figures['dossier_rows']:,} rows with versions and "
+        f"the portal's copy; the new month {figures['new_month_rows']:,} rows)",
+        f"{'step':<50}{'wall':>9}{'peak':>10}{'rows/s':>12}",
+    ]
+    for s in steps:
+        lines.append(
+            f"{s['name'] + ' ' + s['label']:<50}{s['seconds']:>8.1f}s{s['peak_mb']:>7.0f} MB"
+            f"{s['rows_per_second']:>12,.0f}"
+        )
+    lines += [
+        f"(a)/(a0) ingest vs read_parquet:      {ratios['ingest_vs_read_parquet']:.2f}  (target <= 1.3)",
+        f"(b)/(d)  full build vs the floor:     {ratios['full_build_vs_floor']:.2f}  (target <= 1.5)",
+        f"(c)/(b)  incremental month vs full:   {ratios['incremental_vs_full_build']:.2f}  (target <= 0.10)",
+        f"         with its ingest:             {ratios['incremental_with_ingest_vs_full_build']:.2f}",
+        f"peak memory of any step: {figures['peak_mb']:,.0f} MB (target < 8,192 at 50 M dossiers)",
+    ]
+    agreement = figures["agreement"]
+    assert isinstance(agreement, list)
+    for x in agreement:
+        lines.append(
+            f"(b) = (d) on {x['mart']}: {'yes' if x['agrees'] else 'NO'} ({x['rows']:,} rows)"
+        )
+    return "\n".join(lines)
