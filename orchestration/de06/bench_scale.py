@@ -1,7 +1,8 @@
 """``de06 bench scale``: the dossier path at a chosen size, against hand-written DuckDB SQL.
 
-One data set is generated (all Parquet); its last month is held back as "the new month". In a fresh warehouse home, each step runs as a child process of this one, and
-its wall time and peak memory (the child and everything it starts) are measured:
+One data set is generated (all Parquet); its last month is held back as "the new month". In a
+fresh warehouse home, each step runs as a child process of this one, and its wall time and peak
+memory (the child and everything it starts) are measured:
 
   setup  seeds, submissions and tasks (small; not timed as a step of the dossier path)
   a0     baseline: DuckDB's own ``read_parquet`` of the dossier files into a table
@@ -24,6 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -150,7 +152,9 @@ class Agreement:
 
     @property
     def agrees(self) -> bool:
-        return self.rows > 0 and not (self.only_in_warehouse or self.only_in_floor or self.differing)
+        return self.rows > 0 and not (
+            self.only_in_warehouse or self.only_in_floor or self.differing
+        )
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> tuple[float, float]:
@@ -186,7 +190,8 @@ def _parquet_rows(files: list[Path]) -> int:
     try:
         return int(
             con.execute(
-                "select sum(num_rows) from parquet_file_metadata($f)", {"f": [str(f) for f in files]}
+                "select sum(num_rows) from parquet_file_metadata($f)",
+                {"f": [str(f) for f in files]},
             ).fetchone()[0]  # type: ignore[index]
         )
     finally:
@@ -215,7 +220,9 @@ def floor_script() -> Path:
     return Path(str(resources.files("de06") / "bench_floor.sql"))
 
 
-def bench_scale(root: Path, config: GenerateConfig, log=print) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def bench_scale(
+    root: Path, config: GenerateConfig, log: Callable[[str], None] = print
+) -> dict[str, object]:
     """Generate, then run and measure steps a0, a, b, d, c; return the figures."""
     root = root.resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -268,7 +275,12 @@ def bench_scale(root: Path, config: GenerateConfig, log=print) -> dict[str, obje
     )
     baseline_db.unlink(missing_ok=True)
     a = step("a", "ingest (de06 ingest)", [de06, "ingest", str(history)], history_rows)
-    b = step("b", "full build (dbt run --full-refresh)", [de06, "dbt", "run", "--full-refresh"], history_rows)
+    b = step(
+        "b",
+        "full build (dbt run --full-refresh)",
+        [de06, "dbt", "run", "--full-refresh"],
+        history_rows,
+    )
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
     history_start = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())["vars"][
