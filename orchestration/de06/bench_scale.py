@@ -31,7 +31,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
-import yaml
+import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
 
 from de06.generate import GenerateConfig, generate
 from de06.settings import Settings
