@@ -36,11 +36,12 @@ import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
 from de06.generate import GenerateConfig, generate
 from de06.settings import Settings
 
-# a child process: DuckDB's own read_parquet into a table, with DuckDB's default settings
+# a child process: DuckDB's own read_parquet into a table (DuckDB's defaults but the memory
+# limit, which every step shares)
 BASELINE = """
-import sys, duckdb
+import os, sys, duckdb
 files = sys.argv[2:]
-con = duckdb.connect(sys.argv[1])
+con = duckdb.connect(sys.argv[1], config={"memory_limit": os.environ["DE06_DUCKDB_MEMORY_LIMIT"]})
 con.execute("create or replace table dossiers as select * from read_parquet($files)",
             {"files": files})
 con.close()
@@ -48,10 +49,10 @@ con.close()
 
 # a child process: the floor script over the files, the warehouse attached read-only
 FLOOR = """
-import json, sys, duckdb
+import json, os, sys, duckdb
 out, warehouse, script, nation_key = sys.argv[1:5]
 files = json.loads(sys.argv[5])
-con = duckdb.connect(out)
+con = duckdb.connect(out, config={"memory_limit": os.environ["DE06_DUCKDB_MEMORY_LIMIT"]})
 con.execute("attach '" + warehouse.replace("'", "''") + "' as wh (read_only)")
 con.execute("set variable dossier_files = ?", [files])
 con.execute("set variable nation_key = ?", [nation_key])
@@ -244,6 +245,7 @@ def bench_scale(
     env.update({"DE06_HOME": str(home), "DE06_DBT_TARGET_PATH": str(home / "dbt_target")})
     settings = Settings.from_env(env)
     settings.ensure_dirs()
+    env["DE06_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
     de06 = str(Path(sys.executable).with_name("de06"))
     logs = root / "logs"
     history_files = sorted(history.glob("*.parquet"))

@@ -133,6 +133,7 @@ REASONS_VI = {
     "future_date": "Ngày ở tương lai",
     "formula_not_computed": "Ô công thức chưa có giá trị (mở và lưu lại tệp trong Excel)",
 }
+NEGATIVE_FEE = "fee_amount must not be negative"
 HEADER_SEARCH_ROWS = 10  # title rows above the header row are skipped, up to this many
 
 
@@ -429,7 +430,7 @@ class Loader:
 
     def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> None:
         self.settings = settings
-        self.con = con or connect(settings.warehouse_db)
+        self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
         self.ref: Reference = load_reference(settings.seeds_dir)
         self.today = dt.date.today()
         self._unit_validity_loaded = False
@@ -544,8 +545,22 @@ class Loader:
         self.con.unregister("unit_validity_arrow")
         self._unit_validity_loaded = True
 
-    # -- entry point ----------------------------------------------------------------------
+    # -- entry points ---------------------------------------------------------------------
+    def load_all(self, paths: Iterable[Path]) -> list[FileReport]:
+        """Load files in order; consecutive Parquet files go through ``load_parquet`` together."""
+        reports: list[FileReport] = []
+        pending: list[Path] = []
+        for path in paths:
+            if path.suffix.lower() == ".parquet":
+                pending.append(path)
+                continue
+            reports += self.load_parquet(pending)
+            pending = []
+            reports.append(self.load(path))
+        return reports + self.load_parquet(pending)
+
     def load(self, path: Path) -> FileReport:
+        """Load one file in a transaction of its own."""
         path = path.resolve()
         kind = SUFFIXES.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
         digest = _hash(path)
@@ -555,6 +570,7 @@ class Loader:
             return report
         load_id = self._new_load_id()
         self.con.execute("begin transaction")
+        problems: list[Problem] = []
         try:
             report.feed = detect_feed(path)
             if kind == "parquet" or (kind == "csv" and report.feed == "dossiers"):
@@ -562,7 +578,7 @@ class Loader:
                     raise IngestError(
                         "unknown_feed", "only the dossier feed is accepted as Parquet"
                     )
-                problems = self._load_dossiers(path, kind, load_id, report)
+                problems = self._load_dossiers([(path, load_id, report)], kind)[load_id]
             elif report.feed == "submissions":
                 problems = self._load_submissions(path, load_id, report)
             elif report.feed == "tasks":
@@ -575,33 +591,117 @@ class Loader:
             report.status, report.message = "rejected", str(exc)
             problems = [Problem(None, None, None, exc.code, str(exc))]
             report.reasons[exc.code] += 1
-        report.quarantined = report.rows_read - report.accepted - report.superseded
-        if report.status == "rejected":
-            report.quarantined = report.rows_read
-        self._quarantine(load_id, report.feed, path, problems)
-        self._record(load_id, digest, kind, report)
+        self._finish(load_id, digest, kind, report, problems)
         self.con.execute("commit")
         if problems:
             self._write_rejection_file(path, load_id, problems)
         return report
 
+    def _finish(
+        self, load_id: int, digest: str, kind: str, report: FileReport, problems: list[Problem]
+    ) -> None:
+        report.quarantined = report.rows_read - report.accepted - report.superseded
+        if report.status == "rejected":
+            report.quarantined = report.rows_read
+        self._quarantine(load_id, report.feed, report.path, problems)
+        self._record(load_id, digest, kind, report)
+
+    def load_parquet(self, paths: list[Path]) -> list[FileReport]:
+        """Load Parquet dossier files together: one read of all the files, one transaction.
+
+        Files with the same columns and types are read by DuckDB in one scan, in parallel
+        across files; each still gets its own load id, report and quarantine. A file that is
+        not a plain dossier file (unreadable, another feed, missing or extra columns, no rows)
+        is loaded on its own by ``load``, which says what is wrong with it."""
+        reports: dict[Path, FileReport] = {}
+        groups: dict[tuple[tuple[str, str], ...], list[tuple[Path, str]]] = {}
+        seen: set[str] = set()
+        for path in (p.resolve() for p in paths):
+            digest = _hash(path)
+            if digest in seen or self._already_loaded(digest):
+                reports[path] = FileReport(path=path, feed=None, status="already_loaded")
+                continue
+            seen.add(digest)
+            signature = self._plain_dossier_signature(path)
+            if signature is None:
+                reports[path] = self.load(path)
+            else:
+                groups.setdefault(signature, []).append((path, digest))
+        for group in groups.values():
+            for report in self._load_parquet_group(group):
+                reports[report.path] = report
+        return [reports[p.resolve()] for p in paths]
+
+    def _plain_dossier_signature(self, path: Path) -> tuple[tuple[str, str], ...] | None:
+        """The columns and types of a Parquet dossier file with exactly the contract's columns
+        and at least one row; None for any other file."""
+        try:
+            if detect_feed(path) != "dossiers":
+                return None
+            described = self.con.execute(
+                "describe select * from read_parquet(?)", [str(path)]
+            ).fetchall()
+            rows = self.con.execute(
+                "select sum(num_rows) from parquet_file_metadata(?)", [str(path)]
+            ).fetchone()
+        except (duckdb.Error, IngestError):
+            return None
+        names = sorted(nfc(r[0]).strip().lower() for r in described)
+        if names != sorted(DOSSIER_COLUMNS) or not rows or not rows[0]:
+            return None
+        return tuple((r[0], r[1]) for r in described)
+
+    def _load_parquet_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
+        entries = [
+            (path, self._new_load_id(), FileReport(path=path, feed="dossiers", status="loaded"))
+            for path, _ in group
+        ]
+        self.con.execute("begin transaction")
+        try:
+            problems = self._load_dossiers(entries, "parquet")
+        except IngestError:
+            # one of them cannot be read after all: each on its own, so the others still load
+            self.con.execute("rollback")
+            return [self.load(path) for path, _ in group]
+        for (_path, load_id, report), (_, digest) in zip(entries, group, strict=True):
+            self._finish(load_id, digest, "parquet", report, problems[load_id])
+        self.con.execute("commit")
+        for path, load_id, _ in entries:
+            if problems[load_id]:
+                self._write_rejection_file(path, load_id, problems[load_id])
+        return [report for _, _, report in entries]
+
     # -- dossiers: all in SQL -------------------------------------------------------------
     def _load_dossiers(
-        self, path: Path, kind: str, load_id: int, report: FileReport
-    ) -> list[Problem]:
+        self, entries: list[tuple[Path, int, FileReport]], kind: str
+    ) -> dict[int, list[Problem]]:
+        """Check and insert dossier files (one CSV, or Parquet files of one schema) in the open
+        transaction; fill in each file's report and return its problems, by load id."""
         con = self.con
+        reports = {load_id: report for _, load_id, report in entries}
         try:
             if kind == "parquet":
+                files = [str(path) for path, _, _ in entries]
                 con.execute(
-                    "create or replace temp table incoming as "
-                    "select * from read_parquet(?, file_row_number = true)",
-                    [str(path)],
+                    "create or replace temp table batch_files as "
+                    "select unnest($files) as filename, unnest($ids)::bigint as load_id",
+                    {"files": files, "ids": list(reports)},
                 )
-                con.execute("alter table incoming rename column file_row_number to _row_number")
-                con.execute("update incoming set _row_number = _row_number + 1")
-            else:
+                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+                # a view, not a copy: the checks and the insert each read the files (in
+                # parallel, only the columns they need)
                 con.execute(
-                    "create or replace temp table incoming as select *, 0::bigint as _row_number "
+                    "create or replace temp view incoming as "
+                    "select src.* exclude (filename, file_row_number), b.load_id as _load_id, "
+                    "src.file_row_number + 1 as _row_number "
+                    f"from read_parquet([{listed}], filename = true, file_row_number = true) "
+                    "as src inner join batch_files as b on src.filename = b.filename"
+                )
+            else:
+                ((path, load_id, _),) = entries
+                con.execute(
+                    "create or replace temp table incoming as select *, "
+                    f"{int(load_id)}::bigint as _load_id, 0::bigint as _row_number "
                     "from read_csv(?, all_varchar = true, header = true, "
                     "normalize_names = false, encoding = 'utf-8')",
                     [str(path)],
@@ -611,91 +711,133 @@ class Loader:
                 con.execute(
                     "update incoming set _row_number = rowid - (select min(rowid) from incoming) + 2"
                 )
+            described = con.execute("describe incoming").fetchall()
+            for load_id, count in con.execute(
+                "select _load_id, count(*) from incoming group by all"
+            ).fetchall():
+                reports[load_id].rows_read = int(count)
         except duckdb.Error as exc:
             raise IngestError(
                 "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
             ) from exc
-        described = con.execute("describe incoming").fetchall()
         actual = {
-            nfc(r[0]).strip().lower(): (r[0], r[1]) for r in described if r[0] != "_row_number"
+            nfc(r[0]).strip().lower(): (r[0], r[1])
+            for r in described
+            if r[0] not in ("_row_number", "_load_id")
         }
-        report.rows_read = int(con.execute("select count(*) from incoming").fetchone()[0])  # type: ignore[index]
         extras = _check_columns("dossiers", list(actual))
-        report.extra_columns = extras
-        if report.rows_read == 0:
-            raise IngestError("empty_file", "the file has a header but no rows")
+        for report in reports.values():
+            report.extra_columns = extras
+            if report.rows_read == 0:
+                raise IngestError("empty_file", "the file has a header but no rows")
 
         def text(col: str) -> str:
             name, typ = actual[col]
             ident = f'"{name}"'
             return f"nullif(trim({ident}), '')" if typ == "VARCHAR" else f"{ident}::varchar"
 
+        def native(col: str) -> bool:
+            """The column already has the contract's type (a typed Parquet file)."""
+            return actual[col][1] == DOSSIER_COLUMNS[col].upper() != "VARCHAR"
+
         def typed(col: str) -> str:
             name, typ = actual[col]
-            target = DOSSIER_COLUMNS[col]
+            if native(col):
+                return f'"{name}"'
             if typ == "VARCHAR":
-                return f"try_cast({text(col)} as {target})"
-            return f'try_cast("{name}" as {target})'
+                return f"try_cast({text(col)} as {DOSSIER_COLUMNS[col]})"
+            return f'try_cast("{name}" as {DOSSIER_COLUMNS[col]})'
 
-        checks: list[str] = []
+        # the checks of one row: (condition, column, value shown, reason code, message)
+        row_checks: list[tuple[str, str, str, str, str]] = []
         for col, target in DOSSIER_COLUMNS.items():
             if col in DOSSIER_REQUIRED:
-                checks.append(
-                    f"select _row_number, '{col}', null, 'missing_value', "
-                    f"'{col} is required' from incoming where {text(col)} is null"
+                row_checks.append(
+                    (f"{text(col)} is null", col, "null", "missing_value", f"{col} is required")
                 )
-            if target != "varchar":
-                checks.append(
-                    f"select _row_number, '{col}', {text(col)}, 'bad_type', "
-                    f"'{col} is not a valid {target}' from incoming "
-                    f"where {text(col)} is not null and {typed(col)} is null"
+            if target != "varchar" and not native(col):
+                row_checks.append(
+                    (
+                        f"{text(col)} is not null and {typed(col)} is null",
+                        col,
+                        text(col),
+                        "bad_type",
+                        f"{col} is not a valid {target}",
+                    )
                 )
             if col in DOSSIER_ENUMS:
                 allowed = ", ".join(f"'{v}'" for v in DOSSIER_ENUMS[col])
-                checks.append(
-                    f"select _row_number, '{col}', {text(col)}, 'bad_value', "
-                    f"'{col} must be one of: {', '.join(DOSSIER_ENUMS[col])}' from incoming "
-                    f"where lower({text(col)}) not in ({allowed})"
+                row_checks.append(
+                    (
+                        f"lower({text(col)}) not in ({allowed})",
+                        col,
+                        text(col),
+                        "bad_value",
+                        f"{col} must be one of: {', '.join(DOSSIER_ENUMS[col])}",
+                    )
                 )
-        checks.append(
-            f"select _row_number, 'fee_amount', {text('fee_amount')}, 'negative', "
-            f"'fee_amount must not be negative' from incoming where {typed('fee_amount')} < 0"
-        )
+        fee = ("fee_amount", text("fee_amount"))
+        row_checks.append((f"{typed('fee_amount')} < 0", *fee, "negative", NEGATIVE_FEE))
         received = typed("received_at")
         for col, message in (
             ("due_at", "due_at is before received_at"),
             ("finished_at", "finished_at is before received_at"),
             ("updated_at", "updated_at (the version) is before received_at"),
         ):
-            checks.append(
-                f"select _row_number, '{col}', {text(col)}, 'impossible_date', '{message}' "
-                f"from incoming where {typed(col)} < {received}"
+            row_checks.append(
+                (f"{typed(col)} < {received}", col, text(col), "impossible_date", message)
             )
         for col in ("received_at", "updated_at"):
-            checks.append(
-                f"select _row_number, '{col}', {text(col)}, 'future_date', "
-                f"'{col} lies in the future' from incoming where {typed(col)} > $latest"
+            row_checks.append(
+                (
+                    f"{typed(col)} > $latest",
+                    col,
+                    text(col),
+                    "future_date",
+                    f"{col} lies in the future",
+                )
             )
+        # one pass over the rows: the rows with any problem, then a row per problem
+        found = ", ".join(
+            f"case when {cond} then {{'column_name': '{col}', 'value': {value}, "
+            f"'code': '{code}', 'message': '{message}'}} end"
+            for cond, col, value, code, message in row_checks
+        )
+        any_problem = " or ".join(f"coalesce({cond}, false)" for cond, *_ in row_checks)
+        checks = [
+            "select _load_id, _row_number, p.column_name, p.value, p.code, p.message from ("
+            f"select _load_id, _row_number, unnest(list_filter([{found}], x -> x is not null)) "
+            f"as p from incoming where {any_problem})"
+        ]
         self._ensure_unit_validity()
         for col in ("unit_code", "agency_code"):
             checks.append(_unit_check_sql(col, text(col), f"{received}::date"))
-        key = f"{text('source_system')}, {text('dossier_id')}, {typed('updated_at')}"
+        # the same version twice in a file: the repeated keys by grouping, then their copies
+        # after the first (no sort of every row)
+        keyed = (
+            f"select _load_id, _row_number, {text('source_system')} as k_source, "
+            f"{text('dossier_id')} as k_id, {typed('updated_at')} as k_updated from incoming"
+        )
         checks.append(
-            "select _row_number, 'dossier_id', dossier_id_text, 'duplicate_row', "
+            "select _load_id, _row_number, 'dossier_id', k_id, 'duplicate_row', "
             "'the same dossier version (source, id, updated_at) appears earlier in the file' "
-            f"from (select _row_number, {text('dossier_id')} as dossier_id_text, "
-            f"row_number() over (partition by {key} order by _row_number) as k from incoming) "
-            "where k > 1 and dossier_id_text is not null"
+            "from (select i.*, row_number() over (partition by i._load_id, i.k_source, i.k_id, "
+            f"i.k_updated order by i._row_number) as k from ({keyed}) as i "
+            "semi join (select _load_id, k_source, k_id, k_updated "
+            f"from ({keyed}) where k_id is not null group by all having count(*) > 1) as twice "
+            "on i._load_id = twice._load_id and i.k_id = twice.k_id "
+            "and i.k_source is not distinct from twice.k_source "
+            "and i.k_updated is not distinct from twice.k_updated) "
+            "where k > 1"
         )
         con.execute(
             "create or replace temp table problems as "
             + " union all ".join(f"({c})" for c in checks),
             {"latest": dt.datetime.now() + dt.timedelta(days=1)},
         )
-        problems = [
-            Problem(r[0], r[1], r[2], r[3], r[4])
-            for r in con.execute("select * from problems order by 1, 2").fetchall()
-        ]
+        problems: dict[int, list[Problem]] = {load_id: [] for load_id in reports}
+        for row in con.execute("select * from problems order by 1, 2, 3").fetchall():
+            problems[row[0]].append(Problem(*row[1:]))
         outer, inner = hmac_pads(self.settings.pseudonym_key())
         select_cols = []
         for col in DOSSIER_COLUMNS:
@@ -715,33 +857,41 @@ class Loader:
             if extras
             else "null::json"
         )
-        con.execute(
-            f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
-            f"$load_id, _row_number from incoming "
-            "where _row_number not in (select _row_number from problems)",
-            {"outer": outer, "inner": inner, "load_id": load_id},
-        )
-        # rows of this file that are not the newest version of their dossier are superseded
-        superseded = con.execute(
+        # rows of Parquet files carry their row number: insertion order need not be kept
+        con.execute(f"set preserve_insertion_order = {'false' if kind == 'parquet' else 'true'}")
+        try:
+            con.execute(
+                f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
+                "_load_id, _row_number from incoming "
+                "anti join problems using (_load_id, _row_number)",
+                {"outer": outer, "inner": inner},
+            )
+        finally:
+            con.execute("set preserve_insertion_order = true")
+        # rows of these files that are not the newest version of their dossier are superseded
+        counted = con.execute(
             """
-            with mine as (select source_system, dossier_id, updated_at, _row_number
-                          from raw.dossiers where _load_id = $load_id),
+            with mine as (select _load_id, source_system, dossier_id, updated_at
+                          from raw.dossiers where _load_id in (select unnest($ids))),
                  newest as (select d.source_system, d.dossier_id, max(d.updated_at) as updated_at
                             from raw.dossiers d semi join mine m
                               on d.source_system = m.source_system and d.dossier_id = m.dossier_id
                             group by all)
-            select count(*) from mine join newest using (source_system, dossier_id)
-            where mine.updated_at < newest.updated_at
+            select mine._load_id, count(*),
+                   count(*) filter (where mine.updated_at < newest.updated_at)
+            from mine join newest using (source_system, dossier_id)
+            group by all
             """,
-            {"load_id": load_id},
-        ).fetchone()[0]  # type: ignore[index]
-        inserted = con.execute(
-            "select count(*) from raw.dossiers where _load_id = ?", [load_id]
-        ).fetchone()[0]  # type: ignore[index]
-        report.superseded = int(superseded)
-        report.accepted = int(inserted) - report.superseded
-        report.reasons.update(Counter(p.code for p in problems))
-        con.execute("drop table incoming; drop table problems")
+            {"ids": list(reports)},
+        ).fetchall()
+        for load_id, inserted, superseded in counted:
+            report = reports[load_id]
+            report.superseded = int(superseded)
+            report.accepted = int(inserted) - report.superseded
+        for load_id, report in reports.items():
+            report.reasons.update(Counter(p.code for p in problems[load_id]))
+        con.execute("drop table problems")
+        con.execute("drop view incoming" if kind == "parquet" else "drop table incoming")
         return problems
 
     # -- submissions: Python, cell by cell -------------------------------------------------
@@ -1078,11 +1228,11 @@ def _unit_check_sql(column: str, code: str, day: str) -> str:
     Checked per distinct (code, day) pair, so that millions of rows cost a few thousand lookups.
     """
     return f"""
-        select i._row_number, '{column}', i.code,
+        select i._load_id, i._row_number, '{column}', i.code,
                case when b.known then 'unit_not_valid_in_period' else 'unknown_unit' end,
                case when b.known then '{column} ' || i.code || ' did not exist on ' || i.day
                     else 'unknown {column} ' || i.code end
-        from (select _row_number, {code} as code, {day} as day from incoming) as i
+        from (select _load_id, _row_number, {code} as code, {day} as day from incoming) as i
         inner join (
             select p.code, p.day, count(v.code) > 0 as known
             from (select distinct {code} as code, {day} as day from incoming) as p
@@ -1156,7 +1306,7 @@ def ingest(
     settings.ensure_dirs()
     loader = Loader(settings, con)
     try:
-        return [loader.load(p) for p in iter_feed_files(paths)]
+        return loader.load_all(iter_feed_files(paths))
     finally:
         if con is None:
             loader.close()

@@ -21,6 +21,9 @@ def _default_project_dir() -> Path:
     return PACKAGE_DIR.parent.parent
 
 
+DEFAULT_MEMORY_LIMIT = "6GB"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings. ``origins`` says, per setting, which variable or default it came from."""
@@ -40,6 +43,8 @@ class Settings:
     # day of the month by which units send last period's submissions (the monthly build of
     # the submission indicators runs the next morning)
     submission_deadline_day: int = 15
+    # DuckDB's memory limit for the warehouse's writers (ingest, dbt); it spills to disk beyond
+    duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -69,6 +74,10 @@ class Settings:
                 "DE06_SUBMISSION_DEADLINE_DAY must be a day of the month from 1 to 27 "
                 f"(every month has the day after it), not {deadline_text!r}"
             )
+        memory_limit = env.get("DE06_DUCKDB_MEMORY_LIMIT") or DEFAULT_MEMORY_LIMIT
+        origins["duckdb_memory_limit"] = (
+            "$DE06_DUCKDB_MEMORY_LIMIT" if env.get("DE06_DUCKDB_MEMORY_LIMIT") else "default"
+        )
         return cls(
             project_dir=project_dir,
             home=home,
@@ -87,6 +96,7 @@ class Settings:
                 "pseudonym_key_file", "DE06_PSEUDONYM_KEY_FILE", home / "secrets" / "pseudonym.key"
             ),
             submission_deadline_day=int(deadline_text),
+            duckdb_memory_limit=memory_limit,
             origins=origins,
         )
 
@@ -154,6 +164,7 @@ class Settings:
         return {
             "DE06_WAREHOUSE_DB": str(self.warehouse_db),
             "DE06_DBT_TARGET": self.dbt_target,
+            "DE06_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "DBT_TARGET_PATH": str(self.dbt_target_dir),
             "DBT_LOG_PATH": str(self.dbt_target_dir / "logs"),
             "DBT_PROFILES_DIR": str(self.project_dir),
@@ -184,6 +195,7 @@ class Settings:
             "dagster_home": str(self.dagster_home),
             "run_failures": str(self.run_failures_log),
             "submission_deadline_day": self.submission_deadline_day,
+            "duckdb_memory_limit": self.duckdb_memory_limit,
             "home": str(self.home),
             "settings_from": dict(self.origins),
         }

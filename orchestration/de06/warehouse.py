@@ -108,9 +108,14 @@ alter table raw.quarantine add column if not exists dimension varchar;
 """
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: Path, read_only: bool = False, memory_limit: str | None = None
+) -> duckdb.DuckDBPyConnection:
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {"memory_limit": memory_limit} if memory_limit else {}
+    )
+    con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         con.execute(RAW_DDL)
     return con

@@ -178,6 +178,98 @@ def test_parquet_and_extra_columns(settings: Settings, tmp_path: Path) -> None:
     assert query(settings, "select extra_columns->>'ghi_chu' from raw.dossiers") == [("thêm",)]
 
 
+def typed_parquet(path: Path, *changes: dict[str, object]) -> Path:
+    """A Parquet dossier file with the contract's types (as systems export them)."""
+    import datetime as dt
+
+    def cell(col: str, text: str) -> object:
+        kind = DOSSIER_COLUMNS[col]
+        if text == "":
+            return None
+        if kind == "timestamp":
+            return dt.datetime.fromisoformat(text)
+        if kind == "bigint":
+            return int(text)
+        if kind == "boolean":
+            return text == "true"
+        return text
+
+    types = {"timestamp": pa.timestamp("us"), "bigint": pa.int64(), "boolean": pa.bool_()}
+    rows = [{c: cell(c, v) for c, v in BASE.items()} | dict(ch) for ch in changes]
+    table = pa.table(
+        {
+            c: pa.array([r[c] for r in rows], type=types.get(DOSSIER_COLUMNS[c], pa.string()))
+            for c in DOSSIER_COLUMNS
+        }
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return path
+
+
+def test_parquet_files_load_together_each_with_its_own_report(
+    settings: Settings, tmp_path: Path
+) -> None:
+    import datetime as dt
+    import shutil
+
+    folder = tmp_path / "dossiers"
+    typed_parquet(
+        folder / "p1.parquet",
+        {},  # row 1: good, superseded by p2's newer version of D1
+        {"dossier_id": "D2", "fee_amount": -5},  # row 2: negative fee
+        {},  # row 3: the same version as row 1 again
+    )
+    typed_parquet(
+        folder / "p2.parquet",
+        {"status": "finished", "finished_at": dt.datetime(2024, 3, 2, 8)}
+        | {"updated_at": dt.datetime(2024, 3, 2, 8)},  # row 1: D1's newer version
+        {"dossier_id": "D9", "unit_code": "99999"},  # row 2: no such unit
+    )
+    (folder / "p3.parquet").write_bytes(b"PAR1 not really a Parquet file")
+    shutil.copy(folder / "p1.parquet", folder / "p4_copy_of_p1.parquet")
+    reports = {r.path.name: r for r in ingest(settings, [folder])}
+    p1, p2, p3, p4 = (
+        reports[f"p{i}{s}"]
+        for i, s in ((1, ".parquet"), (2, ".parquet"), (3, ".parquet"), (4, "_copy_of_p1.parquet"))
+    )
+    assert (p1.status, p1.rows_read, p1.accepted, p1.superseded, p1.quarantined) == (
+        "loaded",
+        3,
+        0,
+        1,
+        2,
+    )
+    assert (p2.status, p2.rows_read, p2.accepted, p2.superseded, p2.quarantined) == (
+        "loaded",
+        2,
+        1,
+        0,
+        1,
+    )
+    assert p3.status == "rejected" and p3.message.startswith("cannot read the file")
+    assert p3.reasons == {"unreadable_file": 1}
+    assert p4.status == "already_loaded"
+    found = query(
+        settings,
+        "select l.file_name, q.row_number, q.column_name, q.reason_code from raw.quarantine q "
+        "join raw.load_files l using (load_id) where q.row_number is not null order by 1, 2",
+    )
+    assert found == [
+        ("p1.parquet", 2, "fee_amount", "negative"),
+        ("p1.parquet", 3, "dossier_id", "duplicate_row"),
+        ("p2.parquet", 2, "unit_code", "unknown_unit"),
+    ]
+    loaded = query(
+        settings,
+        "select l.file_name, d.dossier_id, d._row_number, d.status from raw.dossiers d "
+        "join raw.load_files l on d._load_id = l.load_id order by 1",
+    )
+    assert loaded == [("p1.parquet", "D1", 1, "processing"), ("p2.parquet", "D1", 1, "finished")]
+    ids = query(settings, "select count(distinct load_id) from raw.load_files")
+    assert ids == [(3,)]
+
+
 def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path) -> None:
     missing = write_csv(
         tmp_path / "dossiers" / "a_missing.csv", ["dossier_id", "unit_code"], [["X", "70"]]
