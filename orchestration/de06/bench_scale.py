@@ -199,6 +199,13 @@ def _parquet_rows(files: list[Path]) -> int:
         con.close()
 
 
+def slowest_models(run_results: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The dbt models that took longest in the last dbt run, from its run_results.json."""
+    results = json.loads(run_results.read_text())["results"]
+    timed = sorted(results, key=lambda r: -r["execution_time"])[:count]
+    return [(r["unique_id"].split(".")[-1], round(r["execution_time"], 1)) for r in timed]
+
+
 def compare(warehouse_db: Path, floor_db: Path) -> list[Agreement]:
     """The warehouse's dossier figures against the floor's, row by row."""
     con = duckdb.connect(str(floor_db), read_only=True)
@@ -283,6 +290,7 @@ def bench_scale(
         [de06, "dbt", "run", "--full-refresh"],
         history_rows,
     )
+    slowest = {"b": slowest_models(settings.dbt_target_dir / "run_results.json")}
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
     history_start = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())["vars"][
@@ -318,6 +326,7 @@ def bench_scale(
         )
     c_ingest = step("c1", f"new month {last}: ingest", [de06, "ingest", str(new_month)], new_rows)
     c = step("c", f"new month {last}: dbt run (incremental)", [de06, "dbt", "run"], new_rows)
+    slowest["c"] = slowest_models(settings.dbt_target_dir / "run_results.json")
     figures: dict[str, object] = {
         "dossiers": config.dossiers_per_month * (config.months - 1),
         "dossier_rows": history_rows,
@@ -325,6 +334,7 @@ def bench_scale(
         "config": asdict(config),
         "steps": [{**asdict(s), "rows_per_second": s.rows_per_second} for s in steps],
         "agreement": [{**asdict(x), "agrees": x.agrees} for x in agreements],
+        "slowest_models": slowest,
         "ratios": {
             "ingest_vs_read_parquet": a.seconds / a0.seconds,
             "full_build_vs_floor": b.seconds / d.seconds,
@@ -335,8 +345,7 @@ def bench_scale(
         "warehouse_mb": settings.warehouse_db.stat().st_size / 2**20,
         "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    floor_db.unlink(missing_ok=True)
-    return figures
+    return figures  # floor.duckdb stays, with the floor's tables, for a look at any difference
 
 
 def report(figures: dict[str, object]) -> str:
@@ -360,6 +369,12 @@ def report(figures: dict[str, object]) -> str:
         f"         with its ingest:             {ratios['incremental_with_ingest_vs_full_build']:.2f}",
         f"peak memory of any step: {figures['peak_mb']:,.0f} MB (target < 8,192 at 50 M dossiers)",
     ]
+    slowest = figures["slowest_models"]
+    assert isinstance(slowest, dict)
+    for name, models in slowest.items():
+        lines.append(
+            f"slowest models in ({name}): " + ", ".join(f"{m} {t}s" for m, t in models[:5])
+        )
     agreement = figures["agreement"]
     assert isinstance(agreement, list)
     for x in agreement:

@@ -1,0 +1,121 @@
+"""``de06 bench scale`` at a small size: every step runs and is measured, and the warehouse's
+dossier figures (the full build, b) equal the hand-written floor's (d), which equal a count made
+here from the generated files with pyarrow. The comparison itself catches a changed figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from de06.bench_scale import bench_scale, compare
+from de06.generate import GenerateConfig
+
+pytestmark = pytest.mark.slow
+
+CONFIG = GenerateConfig(
+    seed=21, start_month="2025-02", months=4, dossiers_per_month=700, csv_months=0
+)
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, object]]:
+    root = tmp_path_factory.mktemp("bench")
+    return root, bench_scale(root, CONFIG, log=lambda _: None)
+
+
+def test_every_step_is_measured(bench: tuple[Path, dict[str, object]]) -> None:
+    _, figures = bench
+    steps = figures["steps"]
+    assert isinstance(steps, list)
+    assert [s["name"] for s in steps] == ["a0", "a", "b", "d", "c1", "c"]
+    for s in steps:
+        assert s["seconds"] > 0 and s["peak_mb"] > 50 and s["rows"] > 0, s
+    # the history: 3 months of 700 dossiers, with earlier versions and the portal's copy
+    assert figures["dossiers"] == 2100
+    assert 2 * 2100 < figures["dossier_rows"] < 3 * 2100  # type: ignore[operator]
+    ratios = figures["ratios"]
+    assert isinstance(ratios, dict) and set(ratios) >= {
+        "ingest_vs_read_parquet",
+        "full_build_vs_floor",
+        "incremental_vs_full_build",
+    }
+
+
+def test_the_full_build_and_the_floor_agree(bench: tuple[Path, dict[str, object]]) -> None:
+    _, figures = bench
+    agreement = {x["mart"]: x for x in figures["agreement"]}  # type: ignore[attr-defined]
+    assert set(agreement) == {
+        "fct_indicator_values (dossier indicators)",
+        "fct_dossier_reconciliation",
+    }
+    for mart, x in agreement.items():
+        assert x["agrees"], (mart, x)
+        assert x["rows"] > 1000
+
+
+def _march_by_hand(history: Path) -> tuple[int, int]:
+    """Provincial dossiers received in March 2025 and those received online, from the files:
+    the newest version of each dossier (pyarrow, not SQL)."""
+    tables = [pq.read_table(p) for p in sorted(history.glob("dossiers_provincial_*.parquet"))]
+    table = pa.concat_tables(tables).sort_by(
+        [("dossier_id", "ascending"), ("updated_at", "descending")]
+    )
+    ids = table.column("dossier_id").to_pylist()
+    first = [i == 0 or ids[i] != ids[i - 1] for i in range(len(ids))]
+    newest = table.filter(pa.array(first))
+    received = newest.column("received_at")
+    in_march = pc.and_(
+        pc.greater_equal(received, pa.scalar(dt.datetime(2025, 3, 1), received.type)),
+        pc.less(received, pa.scalar(dt.datetime(2025, 4, 1), received.type)),
+    )
+    march = newest.filter(in_march)
+    online = pc.sum(pc.equal(march.column("channel"), "online")).as_py()
+    return march.num_rows, int(online)
+
+
+def test_the_figures_match_a_count_by_hand(bench: tuple[Path, dict[str, object]]) -> None:
+    root, _ = bench
+    received, online = _march_by_hand(root / "history")
+    assert received > 500
+    con = duckdb.connect(str(root / "floor.duckdb"), read_only=True)
+    try:
+        found = con.execute(
+            "select numerator, denominator from floor_indicator_values "
+            "where unit_key like 'VN@%' and period = '2025-03' "
+            "and indicator_code = 'online_dossier_rate'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert found == [(float(online), float(received))]
+
+
+def test_a_changed_or_missing_figure_is_caught(
+    bench: tuple[Path, dict[str, object]], tmp_path: Path
+) -> None:
+    root, _ = bench
+    floor = tmp_path / "floor.duckdb"
+    shutil.copy(root / "floor.duckdb", floor)
+    con = duckdb.connect(str(floor))
+    try:
+        con.execute(
+            "update floor_indicator_values set numerator = numerator + 1 "
+            "where unit_key like 'VN@%' and period = '2025-03' "
+            "and indicator_code = 'online_dossier_rate'"
+        )
+        con.execute(
+            "delete from floor_reconciliation where unit_key like 'VN@%' and period = '2025-Q2'"
+        )
+    finally:
+        con.close()
+    values, reconciliation = compare(root / "home" / "de06.duckdb", floor)
+    assert (values.differing, values.only_in_floor, values.only_in_warehouse) == (1, 0, 0)
+    assert not values.agrees and values.examples[0].endswith("2025-03 online_dossier_rate")
+    assert (reconciliation.only_in_warehouse, reconciliation.differing) == (1, 0)
+    assert not reconciliation.agrees
