@@ -50,7 +50,8 @@ class Round:
     steps: list[tuple[str, float]] = field(default_factory=list)
 
 
-def _home_env(settings: Settings) -> dict[str, str]:
+def home_env(settings: Settings) -> dict[str, str]:
+    """The environment of a child process working on ``settings``' home."""
     env = {
         **os.environ,
         **settings.dagster_env(),
@@ -62,7 +63,8 @@ def _home_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def _home(root: Path, name: str, landing_from: Path) -> Settings:
+def fresh_home(root: Path, name: str, landing_from: Path | None = None) -> Settings:
+    """A fresh warehouse home under ``root`` (with a copy of ``landing_from`` waiting to load)."""
     home = root / name
     shutil.rmtree(home, ignore_errors=True)
     env = {
@@ -73,7 +75,8 @@ def _home(root: Path, name: str, landing_from: Path) -> Settings:
     settings = Settings.from_env(env)
     settings.ensure_dirs()
     settings.write_dagster_instance_config()
-    shutil.copytree(landing_from, settings.landing_dir, dirs_exist_ok=True)
+    if landing_from is not None:
+        shutil.copytree(landing_from, settings.landing_dir, dirs_exist_ok=True)
     return settings
 
 
@@ -96,17 +99,17 @@ def bench_dagster(root: Path, config: GenerateConfig) -> dict[str, object]:
     shutil.rmtree(data, ignore_errors=True)
     seeds = Settings.from_env().seeds_dir
     summary = generate(seeds, data, config)
-    direct = _home(root, "direct", data)
-    dagster = _home(root, "dagster", data)
+    direct = fresh_home(root, "direct", data)
+    dagster = fresh_home(root, "dagster", data)
     de06 = str(Path(sys.executable).with_name("de06"))
     rounds: list[Round] = []
     for run in (1, 2):
-        seconds, _ = _timed([de06, "refresh"], _home_env(direct), direct.home)
+        seconds, _ = _timed([de06, "refresh"], home_env(direct), direct.home)
         rounds.append(Round("direct", run, seconds))
         print(f"  direct  run {run}: {seconds:7.1f} s", flush=True)
         if run == 1:  # the definitions read the dbt manifest at import
-            _timed([de06, "dbt", "parse", "--quiet"], _home_env(dagster), dagster.home)
-        seconds, out = _timed([sys.executable, "-c", DAGSTER_RUN], _home_env(dagster), dagster.home)
+            _timed([de06, "dbt", "parse", "--quiet"], home_env(dagster), dagster.home)
+        seconds, out = _timed([sys.executable, "-c", DAGSTER_RUN], home_env(dagster), dagster.home)
         line = next(x for x in out.splitlines() if x.startswith("BENCH "))
         result = json.loads(line.removeprefix("BENCH "))
         if not result["success"]:

@@ -33,6 +33,7 @@ from pathlib import Path
 import duckdb
 import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
 
+from de06.bench import fresh_home, home_env
 from de06.generate import GenerateConfig, generate
 from de06.settings import Settings
 
@@ -242,17 +243,8 @@ def bench_scale(
     _split_new_month(data, history, new_month, last)
     log(f"  generated {config.months} months in {time.perf_counter() - started:.0f} s")
 
-    home = root / "home"
-    shutil.rmtree(home, ignore_errors=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("DE06_WAREHOUSE_DB", "DE06_PUBLISHED_DB", "DAGSTER_HOME")
-    }
-    env.update({"DE06_HOME": str(home), "DE06_DBT_TARGET_PATH": str(home / "dbt_target")})
-    settings = Settings.from_env(env)
-    settings.ensure_dirs()
-    env["DE06_DUCKDB_MEMORY_LIMIT"] = settings.duckdb_memory_limit
+    settings = fresh_home(root, "home")
+    home, env = settings.home, home_env(settings)  # with the memory limit every step shares
     de06 = str(Path(sys.executable).with_name("de06"))
     logs = root / "logs"
     history_files = sorted(history.glob("*.parquet"))

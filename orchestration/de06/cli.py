@@ -280,12 +280,12 @@ def _cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from de06.bench import bench_dagster, report
-    from de06.generate import GenerateConfig
-
     root = Path(args.out) if args.out else settings.home / "bench"
     if args.what == "scale":
         return _bench_scale(root, args)
+    from de06.bench import bench_dagster, report
+    from de06.generate import GenerateConfig
+
     config = GenerateConfig(
         seed=args.seed, months=args.months, dossiers_per_month=args.dossiers_per_month
     )

@@ -635,16 +635,16 @@ class Loader:
     def _plain_dossier_signature(self, path: Path) -> tuple[tuple[str, str], ...] | None:
         """The columns and types of a Parquet dossier file with exactly the contract's columns
         and at least one row; None for any other file."""
+        if path.parent.name in FEED_COLUMNS and path.parent.name != "dossiers":
+            return None  # another feed's folder: ``load`` rejects it
         try:
-            if detect_feed(path) != "dossiers":
-                return None
             described = self.con.execute(
                 "describe select * from read_parquet(?)", [str(path)]
             ).fetchall()
             rows = self.con.execute(
                 "select sum(num_rows) from parquet_file_metadata(?)", [str(path)]
             ).fetchone()
-        except (duckdb.Error, IngestError):
+        except duckdb.Error:
             return None
         names = sorted(nfc(r[0]).strip().lower() for r in described)
         if names != sorted(DOSSIER_COLUMNS) or not rows or not rows[0]:

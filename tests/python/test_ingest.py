@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import hmac
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -180,7 +182,6 @@ def test_parquet_and_extra_columns(settings: Settings, tmp_path: Path) -> None:
 
 def typed_parquet(path: Path, *changes: dict[str, object]) -> Path:
     """A Parquet dossier file with the contract's types (as systems export them)."""
-    import datetime as dt
 
     def cell(col: str, text: str) -> object:
         kind = DOSSIER_COLUMNS[col]
@@ -210,9 +211,6 @@ def typed_parquet(path: Path, *changes: dict[str, object]) -> Path:
 def test_parquet_files_load_together_each_with_its_own_report(
     settings: Settings, tmp_path: Path
 ) -> None:
-    import datetime as dt
-    import shutil
-
     folder = tmp_path / "dossiers"
     typed_parquet(
         folder / "p1.parquet",
