@@ -57,6 +57,8 @@ DOSSIER_COLUMNS: dict[str, str] = {
     "synced_national_at": "timestamp",
     "updated_at": "timestamp",
 }
+# Parquet dossier files read in one scan (and loaded in one transaction) at most
+PARQUET_BATCH_FILES = 100
 DOSSIER_REQUIRED = (
     "source_system",
     "dossier_id",
@@ -628,8 +630,9 @@ class Loader:
             else:
                 groups.setdefault(signature, []).append((path, digest))
         for group in groups.values():
-            for report in self._load_parquet_group(group):
-                reports[report.path] = report
+            for start in range(0, len(group), PARQUET_BATCH_FILES):
+                for report in self._load_parquet_group(group[start : start + PARQUET_BATCH_FILES]):
+                    reports[report.path] = report
         return [reports[p.resolve()] for p in paths]
 
     def _plain_dossier_signature(self, path: Path) -> tuple[tuple[str, str], ...] | None:
@@ -681,21 +684,19 @@ class Loader:
         reports = {load_id: report for _, load_id, report in entries}
         try:
             if kind == "parquet":
-                files = [str(path) for path, _, _ in entries]
-                con.execute(
-                    "create or replace temp table batch_files as "
-                    "select unnest($files) as filename, unnest($ids)::bigint as load_id",
-                    {"files": files, "ids": list(reports)},
-                )
-                listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
                 # a view, not a copy: the checks and the insert each read the files (in
-                # parallel, only the columns they need)
+                # parallel, only the columns they need). Each row's load id comes from the
+                # index of its file in the list: no file name carried on every row, no join
+                listed = ", ".join(
+                    "'" + str(path).replace("'", "''") + "'" for path, _, _ in entries
+                )
+                ids = ", ".join(str(int(load_id)) for _, load_id, _ in entries)
                 con.execute(
                     "create or replace temp view incoming as "
-                    "select src.* exclude (filename, file_row_number), b.load_id as _load_id, "
-                    "src.file_row_number + 1 as _row_number "
-                    f"from read_parquet([{listed}], filename = true, file_row_number = true) "
-                    "as src inner join batch_files as b on src.filename = b.filename"
+                    "select * exclude (file_row_number), "
+                    f"[{ids}][file_index::bigint + 1]::bigint as _load_id, "
+                    "file_row_number + 1 as _row_number "
+                    f"from read_parquet([{listed}], file_row_number = true)"
                 )
             else:
                 ((path, load_id, _),) = entries
@@ -838,6 +839,54 @@ class Loader:
         problems: dict[int, list[Problem]] = {load_id: [] for load_id in reports}
         for row in con.execute("select * from problems order by 1, 2, 3").fetchall():
             problems[row[0]].append(Problem(*row[1:]))
+        # a row is superseded unless it is the version the marts keep: the newest updated_at,
+        # then the later load. Worked out before the insert, from the files' good rows: one
+        # aggregate finds each dossier's winner among them (ordered by one bigint, updated_at
+        # in microseconds then the load's place in the batch: an overflow fails loudly, years
+        # from now); older loads are read only for the dossiers the new rows touch (load ids
+        # only grow, so "older" is a range the row groups' min/max can skip)
+        first, span = min(reports), max(reports) - min(reports) + 1
+        # the key as it is stored (source_system lower-cased, as in the insert below)
+        key_source, key_id = f"lower({text('source_system')})", text("dossier_id")
+        key_updated = typed("updated_at")
+        kept = dict(
+            con.execute(
+                f"""
+                with newest as (
+                    select {key_source} as source_system, {key_id} as dossier_id,
+                           max({key_updated}) as updated_at,
+                           arg_max(_load_id, epoch_us({key_updated}) * $span + (_load_id - $first))
+                               as load_id
+                    from incoming anti join problems using (_load_id, _row_number)
+                    group by all
+                ),
+                older as (
+                    select d.source_system, d.dossier_id, max(d.updated_at) as updated_at
+                    from raw.dossiers as d
+                    semi join newest as n
+                        on d.source_system = n.source_system and d.dossier_id = n.dossier_id
+                    where d._load_id < $first
+                    group by all
+                )
+                select n.load_id, count(*)
+                from newest as n
+                left join older as o
+                    on n.source_system = o.source_system and n.dossier_id = o.dossier_id
+                where o.updated_at is null or n.updated_at >= o.updated_at
+                group by all
+                """,
+                {"first": first, "span": span},
+            ).fetchall()
+        )
+        quarantined = dict(
+            con.execute(
+                "select _load_id, count(distinct _row_number) from problems group by all"
+            ).fetchall()
+        )
+        for load_id, report in reports.items():
+            inserted = report.rows_read - int(quarantined.get(load_id, 0))
+            report.accepted = int(kept.get(load_id, 0))
+            report.superseded = inserted - report.accepted
         outer, inner = hmac_pads(self.settings.pseudonym_key())
         select_cols = []
         for col in DOSSIER_COLUMNS:
@@ -868,26 +917,6 @@ class Loader:
             )
         finally:
             con.execute("set preserve_insertion_order = true")
-        # rows of these files that are not the newest version of their dossier are superseded
-        counted = con.execute(
-            """
-            with mine as (select _load_id, source_system, dossier_id, updated_at
-                          from raw.dossiers where _load_id in (select unnest($ids))),
-                 newest as (select d.source_system, d.dossier_id, max(d.updated_at) as updated_at
-                            from raw.dossiers d semi join mine m
-                              on d.source_system = m.source_system and d.dossier_id = m.dossier_id
-                            group by all)
-            select mine._load_id, count(*),
-                   count(*) filter (where mine.updated_at < newest.updated_at)
-            from mine join newest using (source_system, dossier_id)
-            group by all
-            """,
-            {"ids": list(reports)},
-        ).fetchall()
-        for load_id, inserted, superseded in counted:
-            report = reports[load_id]
-            report.superseded = int(superseded)
-            report.accepted = int(inserted) - report.superseded
         for load_id, report in reports.items():
             report.reasons.update(Counter(p.code for p in problems[load_id]))
         con.execute("drop table problems")

@@ -268,6 +268,27 @@ def test_parquet_files_load_together_each_with_its_own_report(
     assert ids == [(3,)]
 
 
+def test_the_same_version_in_two_files_counts_once_for_the_later_load(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A row is accepted only if it is the version the marts keep (newest updated_at, then the
+    later load); the same version sent in two files of one run, and again in a later run."""
+    folder = tmp_path / "dossiers"
+    newer = {"status": "finished", "finished_at": dt.datetime(2024, 3, 2, 8)} | {
+        "updated_at": dt.datetime(2024, 3, 2, 8)
+    }
+    typed_parquet(folder / "a.parquet", {}, {"dossier_id": "D2"})
+    typed_parquet(folder / "b.parquet", {}, newer | {"dossier_id": "D2"}, {"dossier_id": "D3"})
+    a, b = ingest(settings, [folder / "a.parquet", folder / "b.parquet"])
+    # D1: the same version in a and b, b is the later load; D2: b's version is newer; D3: b only
+    assert (a.rows_read, a.accepted, a.superseded) == (2, 0, 2)
+    assert (b.rows_read, b.accepted, b.superseded) == (3, 3, 0)
+    # later: D1's version again (the later load wins the tie), D2's old version, a new D4
+    c = typed_parquet(folder / "c.parquet", {}, {"dossier_id": "D2"}, {"dossier_id": "D4"})
+    [c_report] = ingest(settings, [c])
+    assert (c_report.rows_read, c_report.accepted, c_report.superseded) == (3, 2, 1)
+
+
 def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path) -> None:
     missing = write_csv(
         tmp_path / "dossiers" / "a_missing.csv", ["dossier_id", "unit_code"], [["X", "70"]]
