@@ -74,9 +74,10 @@ resolved as (
         on d.agency_code = a.unit_code
             and a.unit_level = 'agency'
             and cast(d.received_at as date) between a.valid_from and coalesce(a.valid_to, {{ end_of_time() }})
+    -- only when the code names no agency that day; said as an equality on the dossier's side
+    -- (null otherwise), so the join stays a hash join instead of a nested loop over all rows
     left join successors as s
-        on a.unit_key is null
-            and d.agency_code = s.unit_code
+        on s.unit_code = case when a.unit_key is null then d.agency_code end
             and cast(d.received_at as date) between s.held_from and coalesce(s.held_to, {{ end_of_time() }})
 
 ),

@@ -103,10 +103,9 @@ left join floor_units as a
         and a.unit_level = 'agency'
         and cast(d.received_at as date) between a.valid_from and a.valid_to
 left join floor_lineage as s
-    on a.unit_key is null
+    on s.unit_code = case when a.unit_key is null then d.agency_code end  -- a hash join
         and s.unit_level = 'agency'
         and s.generations > 0
-        and d.agency_code = s.unit_code
         and cast(d.received_at as date) between s.held_from and s.held_to;
 
 -- 2. monthly counts of the provincial system's dossiers, at every level at once
