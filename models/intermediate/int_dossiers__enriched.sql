@@ -2,8 +2,11 @@
 -- flag per measure (a missing value never makes a flag null: it counts as 0). A dossier
 -- counts in the month it was received (see docs/design.md). An agency code retired by the
 -- March 2025 department merger, still used on later dossiers, is followed to its successor.
--- Incremental like int_dossiers__current: only the dossiers whose newest version changed (or
--- that were received in the months a partitioned run asks for) are recomputed. Nothing here
+-- The newest version of each dossier is picked here, by the rule of int_dossiers__current (a
+-- view): a separate table would write a copy of every dossier only for this model to read it
+-- once (at 10 M dossiers, 34 s + 17 s as two tables against 32 s here).
+-- Incremental: a run recomputes only the dossiers with a version loaded since the last run (or
+-- received in the months a partitioned run asks for), from all of their versions. Nothing here
 -- depends on the rest of the feed, so a dossier's row is the same however it was built.
 
 {{
@@ -16,13 +19,22 @@
 
 with
 
+{% if is_incremental() -%}
+changed as (
+
+    {{ changed_dossiers(['source_system', 'dossier_id'], watermark_column='load_id') }}
+
+),
+
+{% endif -%}
 dossiers as (
 
-    select * from {{ ref('int_dossiers__current') }}
+    select versions.* exclude (versions.applicant_key)
+    from {{ ref('stg_dossier_feed__dossier_versions') }} as versions
     {% if is_incremental() -%}
-        where load_id > {{ dossier_watermark('load_id') }}
-            or {{ in_dossier_month_range('received_at') }}
-    {%- endif %}
+        semi join changed using (source_system, dossier_id)
+    {% endif -%}
+    {{ qualify_newest_dossier_version('versions') }}
 
 ),
 

@@ -115,7 +115,6 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
         "/".join(k.path) for k in graph.get_all_asset_keys() if graph.get(k).is_partitioned
     }
     assert partitioned == {
-        "intermediate/int_dossiers__current",
         "intermediate/int_dossiers__enriched",
         "intermediate/int_dossier_counts__monthly",
         "intermediate/int_dossier_reconciliation__pairs",

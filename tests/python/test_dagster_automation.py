@@ -212,7 +212,7 @@ def test_the_definitions_wire_schedules_sensors_and_checks(
     job = defs.resolve_job_def("submissions_refresh")
     selected = {"/".join(k.path) for k in job.asset_layer.executable_asset_keys}
     assert {"raw/submissions", "marts/fct_submission_status", "published/warehouse"} <= selected
-    assert "intermediate/int_dossiers__current" not in selected
+    assert "intermediate/int_dossiers__enriched" not in selected
     assert "intermediate/int_dossier_reconciliation__pairs" not in selected
 
 

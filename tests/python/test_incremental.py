@@ -26,7 +26,6 @@ pytestmark = pytest.mark.slow
 CONFIG = GenerateConfig(seed=13, start_month="2025-01", months=8, dossiers_per_month=800)
 LATE_AT = "2025-09-25 08:00:00"  # the corrections' version time (after every generated version)
 INCREMENTAL = [
-    "int_dossiers__current",
     "int_dossiers__enriched",
     "int_dossier_counts__monthly",
     "int_dossier_reconciliation__pairs",
