@@ -53,17 +53,6 @@
 {%- endmacro %}
 
 
-{#- keeps each dossier's newest version (per source system): the latest version time, then
-    the later load, then the later row of the file. The one rule for "current", in
-    int_dossiers__current and int_dossiers__enriched -#}
-{% macro qualify_newest_dossier_version(alias) -%}
-    qualify row_number() over (
-        partition by {{ alias }}.source_system, {{ alias }}.dossier_id
-        order by {{ alias }}.updated_at desc, {{ alias }}.load_id desc, {{ alias }}.source_row_number desc
-    ) = 1
-{%- endmacro %}
-
-
 {#- the months those dossiers were received in, by any of their versions: a corrected received
     date moves a dossier out of its old month, which must be recomputed too -#}
 {% macro changed_dossier_months(keys, watermark_column='last_load_id') -%}

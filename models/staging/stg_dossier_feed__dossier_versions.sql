@@ -42,7 +42,9 @@ renamed as (
 
         -- lineage
         _load_id as load_id,
-        _row_number as source_row_number
+        _row_number as source_row_number,
+        -- null for the dossier's current version (set at ingest)
+        _superseded_by_load_id as superseded_by_load_id
 
     from source
 

@@ -840,42 +840,72 @@ class Loader:
         for row in con.execute("select * from problems order by 1, 2, 3").fetchall():
             problems[row[0]].append(Problem(*row[1:]))
         # a row is superseded unless it is the version the marts keep: the newest updated_at,
-        # then the later load. Worked out before the insert, from the files' good rows: one
-        # aggregate finds each dossier's winner among them (ordered by one bigint, updated_at
-        # in microseconds then the load's place in the batch: an overflow fails loudly, years
-        # from now); older loads are read only for the dossiers the new rows touch (load ids
-        # only grow, so "older" is a range the row groups' min/max can skip)
+        # then the later load (within a load a dossier's versions differ in updated_at: the same
+        # one twice is quarantined above). Worked out before the insert, from the files' good
+        # rows, and recorded on the rows themselves (_superseded_by_load_id), so the marts take
+        # the current versions by a filter instead of ranking every version on every build.
+        # One aggregate finds each dossier's winner in the batch (ordered by one bigint:
+        # updated_at in microseconds, then the load's place in the batch; an overflow fails
+        # loudly, years from now); older loads are read only for the dossiers the batch
+        # touches, and only their current version (load ids only grow: "older" is a range the
+        # row groups' min/max can skip); the batch is read again only for the few dossiers
+        # with several versions in it
         first, span = min(reports), max(reports) - min(reports) + 1
         # the key as it is stored (source_system lower-cased, as in the insert below)
         key_source, key_id = f"lower({text('source_system')})", text("dossier_id")
         key_updated = typed("updated_at")
-        kept = dict(
-            con.execute(
-                f"""
-                with newest as (
-                    select {key_source} as source_system, {key_id} as dossier_id,
-                           max({key_updated}) as updated_at,
-                           arg_max(_load_id, epoch_us({key_updated}) * $span + (_load_id - $first))
-                               as load_id
-                    from incoming anti join problems using (_load_id, _row_number)
-                    group by all
-                ),
-                older as (
-                    select d.source_system, d.dossier_id, max(d.updated_at) as updated_at
-                    from raw.dossiers as d
-                    semi join newest as n
-                        on d.source_system = n.source_system and d.dossier_id = n.dossier_id
-                    where d._load_id < $first
-                    group by all
-                )
-                select n.load_id, count(*)
-                from newest as n
-                left join older as o
-                    on n.source_system = o.source_system and n.dossier_id = o.dossier_id
-                where o.updated_at is null or n.updated_at >= o.updated_at
+        order = "epoch_us(updated_at) * $span + (_load_id - $first)"
+        con.execute(
+            f"""
+            create or replace temp table superseded as
+            with good as (
+                select {key_source} as source_system, {key_id} as dossier_id,
+                       {key_updated} as updated_at, _load_id, _row_number
+                from incoming anti join problems using (_load_id, _row_number)
+            ),
+            newest as (
+                select source_system, dossier_id, count(*) as n_versions,
+                       max(updated_at) as updated_at,
+                       arg_max(_load_id, {order}) as load_id,
+                       arg_max(_row_number, {order}) as row_number
+                from good
                 group by all
-                """,
-                {"first": first, "span": span},
+            ),
+            older as (
+                select d.source_system, d.dossier_id, d.updated_at, d._load_id, d._row_number
+                from raw.dossiers as d
+                semi join newest as n
+                    on d.source_system = n.source_system and d.dossier_id = n.dossier_id
+                where d._load_id < $first and d._superseded_by_load_id is null
+            )
+            -- the batch's versions that lose to a later one in the batch
+            select g._load_id, g._row_number, n.load_id as by_load_id
+            from good as g
+            inner join newest as n
+                on g.source_system = n.source_system and g.dossier_id = n.dossier_id
+            where n.n_versions > 1 and (g._load_id <> n.load_id or g._row_number <> n.row_number)
+            union all
+            -- the batch's newest version, when an older load holds a later one
+            select n.load_id, n.row_number, o._load_id
+            from newest as n
+            inner join older as o
+                on n.source_system = o.source_system and n.dossier_id = o.dossier_id
+            where o.updated_at > n.updated_at
+            union all
+            -- older loads' current versions that the batch's newest replaces (a tie: the later
+            -- load wins)
+            select o._load_id, o._row_number, n.load_id
+            from newest as n
+            inner join older as o
+                on n.source_system = o.source_system and n.dossier_id = o.dossier_id
+            where o.updated_at <= n.updated_at
+            """,
+            {"first": first, "span": span},
+        )
+        lost = dict(
+            con.execute(
+                "select _load_id, count(*) from superseded where _load_id >= $first group by all",
+                {"first": first},
             ).fetchall()
         )
         quarantined = dict(
@@ -885,8 +915,15 @@ class Loader:
         )
         for load_id, report in reports.items():
             inserted = report.rows_read - int(quarantined.get(load_id, 0))
-            report.accepted = int(kept.get(load_id, 0))
-            report.superseded = inserted - report.accepted
+            report.superseded = int(lost.get(load_id, 0))
+            report.accepted = inserted - report.superseded
+        con.execute(
+            "update raw.dossiers as d set _superseded_by_load_id = s.by_load_id "
+            "from superseded as s "
+            "where s._load_id < $first and d._load_id = s._load_id "
+            "and d._row_number = s._row_number",
+            {"first": first},
+        )
         outer, inner = hmac_pads(self.settings.pseudonym_key())
         select_cols = []
         for col in DOSSIER_COLUMNS:
@@ -911,8 +948,9 @@ class Loader:
         try:
             con.execute(
                 f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
-                "_load_id, _row_number from incoming "
-                "anti join problems using (_load_id, _row_number)",
+                "_load_id, _row_number, s.by_load_id from incoming "
+                "anti join problems using (_load_id, _row_number) "
+                "left join superseded as s using (_load_id, _row_number)",
                 {"outer": outer, "inner": inner},
             )
         finally:
@@ -920,6 +958,7 @@ class Loader:
         for load_id, report in reports.items():
             report.reasons.update(Counter(p.code for p in problems[load_id]))
         con.execute("drop table problems")
+        con.execute("drop table superseded")
         con.execute("drop view incoming" if kind == "parquet" else "drop table incoming")
         return problems
 

@@ -53,7 +53,10 @@ create table if not exists raw.dossiers (
     updated_at timestamp,
     extra_columns json,
     _load_id bigint not null,
-    _row_number bigint not null
+    _row_number bigint not null,
+    -- the load whose version of the dossier won over this one (newest updated_at, then the
+    -- later load); null while this is the current version. Set by the ingest
+    _superseded_by_load_id bigint
 );
 create table if not exists raw.submissions (
     unit_code varchar,
@@ -118,4 +121,42 @@ def connect(
     con = duckdb.connect(str(path), read_only=read_only, config=config)
     if not read_only:
         con.execute(RAW_DDL)
+        _add_superseded_by(con)
     return con
+
+
+# every version but each dossier's newest, with the load of the newest: the rule of the ingest
+SUPERSEDED_SQL = """
+select _load_id, _row_number, by_load_id
+from (
+    select
+        _load_id,
+        _row_number,
+        first_value(_load_id) over newest_first as by_load_id,
+        row_number() over newest_first as place
+    from raw.dossiers
+    window newest_first as (
+        partition by source_system, dossier_id
+        order by updated_at desc, _load_id desc, _row_number desc
+    )
+)
+where place > 1
+"""
+
+
+def _add_superseded_by(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse from before raw.dossiers._superseded_by_load_id: add it and mark the
+    superseded versions once (later ingests keep it up to date)."""
+    missing = con.execute(
+        "select count(*) = 0 from duckdb_columns() where schema_name = 'raw' "
+        "and table_name = 'dossiers' and column_name = '_superseded_by_load_id'"
+    ).fetchone()
+    if missing and missing[0]:
+        con.execute("begin transaction")
+        con.execute("alter table raw.dossiers add column _superseded_by_load_id bigint")
+        con.execute(
+            f"update raw.dossiers as d set _superseded_by_load_id = s.by_load_id "
+            f"from ({SUPERSEDED_SQL}) as s "
+            "where d._load_id = s._load_id and d._row_number = s._row_number"
+        )
+        con.execute("commit")

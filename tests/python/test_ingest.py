@@ -287,6 +287,108 @@ def test_the_same_version_in_two_files_counts_once_for_the_later_load(
     c = typed_parquet(folder / "c.parquet", {}, {"dossier_id": "D2"}, {"dossier_id": "D4"})
     [c_report] = ingest(settings, [c])
     assert (c_report.rows_read, c_report.accepted, c_report.superseded) == (3, 2, 1)
+    # each version records the load whose version replaced it (none: the current one)
+    marked = query(
+        settings,
+        "select f.file_name, d.dossier_id, s.file_name from raw.dossiers as d "
+        "join raw.load_files as f on d._load_id = f.load_id "
+        "left join raw.load_files as s on d._superseded_by_load_id = s.load_id order by 1, 2",
+    )
+    assert marked == [
+        ("a.parquet", "D1", "b.parquet"),
+        ("a.parquet", "D2", "b.parquet"),
+        ("b.parquet", "D1", "c.parquet"),  # the same version again: the later load wins
+        ("b.parquet", "D2", None),
+        ("b.parquet", "D3", None),
+        ("c.parquet", "D1", None),
+        ("c.parquet", "D2", "b.parquet"),  # an old version sent late: the current one stays
+        ("c.parquet", "D4", None),
+    ]
+
+
+def test_current_versions_follow_the_rule_over_many_batches(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Random versions of a few dossiers, in files ingested alone or together, in several
+    runs: after each run every dossier has exactly one unmarked version, the one the rule picks
+    (worked out here in Python: the newest updated_at, then the later load, then the later row),
+    and every other version names the load of that version or of one that beat it then."""
+    import random
+
+    rng = random.Random(7)
+    hours = [dt.datetime(2024, 3, 1, 8) + dt.timedelta(hours=h) for h in range(6)]
+    loads: list[tuple[str, list[tuple[str, dt.datetime]]]] = []  # in load order
+    n = 0
+    for run in range(5):
+        files = []
+        for _ in range(rng.randint(1, 3)):
+            n += 1
+            # a dossier's versions differ in updated_at within one file (a repeat is quarantined)
+            rows = {(f"D{rng.randint(1, 8)}", rng.choice(hours)) for _ in range(rng.randint(1, 6))}
+            name = f"f{n:02d}.parquet"
+            versions = sorted(rows)
+            rng.shuffle(versions)
+            typed_parquet(
+                tmp_path / f"run{run}" / name,
+                *({"dossier_id": d, "updated_at": u} for d, u in versions),
+            )
+            files.append((name, versions))
+        reports = ingest(settings, [tmp_path / f"run{run}"])
+        assert all(r.quarantined == 0 for r in reports)
+        loads += sorted(files)  # files of one folder load in name order
+        expected = {}
+        for place, (name, versions) in enumerate(loads):
+            for row, (dossier, updated) in enumerate(versions):
+                key = (updated, place, row)
+                if dossier not in expected or key > expected[dossier][0]:
+                    expected[dossier] = (key, name)
+        current = query(
+            settings,
+            "select d.dossier_id, f.file_name, d.updated_at from raw.dossiers as d "
+            "join raw.load_files as f on d._load_id = f.load_id "
+            "where d._superseded_by_load_id is null order by 1",
+        )
+        assert current == [
+            (dossier, name, key[0]) for dossier, (key, name) in sorted(expected.items())
+        ], f"after run {run}"
+        # a replaced version names a later version: newer, or as new from a later load
+        stale = query(
+            settings,
+            "select count(distinct (d._load_id, d._row_number)) "
+            "from raw.dossiers as d join raw.dossiers as w "
+            "on w.dossier_id = d.dossier_id and w._load_id = d._superseded_by_load_id "
+            "and (w.updated_at, w._load_id) > (d.updated_at, d._load_id)",
+        )
+        marked = query(
+            settings, "select count(*) from raw.dossiers where _superseded_by_load_id is not null"
+        )
+        assert stale == marked
+
+
+def test_a_warehouse_from_before_the_superseded_column_is_marked_once(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """raw.dossiers without _superseded_by_load_id (as before this column): the next
+    connection adds it and marks the versions already there by the same rule."""
+    folder = tmp_path / "dossiers"
+    typed_parquet(folder / "a.parquet", {}, {"dossier_id": "D2"})
+    typed_parquet(folder / "b.parquet", {"updated_at": dt.datetime(2024, 3, 1, 10)})
+    ingest(settings, [folder])
+    con = duckdb.connect(str(settings.warehouse_db))
+    con.execute("alter table raw.dossiers drop column _superseded_by_load_id")
+    con.close()
+    ingest(settings, [typed_parquet(tmp_path / "c.parquet", {"dossier_id": "D3"})])
+    assert query(
+        settings,
+        "select f.file_name, d.dossier_id, s.file_name from raw.dossiers as d "
+        "join raw.load_files as f on d._load_id = f.load_id "
+        "left join raw.load_files as s on d._superseded_by_load_id = s.load_id order by 1, 2",
+    ) == [
+        ("a.parquet", "D1", "b.parquet"),
+        ("a.parquet", "D2", None),
+        ("b.parquet", "D1", None),
+        ("c.parquet", "D3", None),
+    ]
 
 
 def test_a_bad_file_does_not_stop_the_others(settings: Settings, tmp_path: Path) -> None:
