@@ -19,7 +19,10 @@
 
 with
 
-dossiers as (
+-- read twice (once per system): not materialised, so each read takes only its system's rows and
+-- the columns it needs (materialised, every column of every dossier was copied first: 9.6 s
+-- against 7.6 s at 10 M dossiers)
+dossiers as not materialized (
 
     select * from {{ ref('int_dossiers__enriched') }}
     {%- if is_incremental() %}

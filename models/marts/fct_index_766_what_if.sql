@@ -54,10 +54,13 @@ planned as (
         rank() over (partition by l.unit_key, l.period order by l.points_lost desc) as loss_rank,
         coalesce(sum(l.points_lost) over (plan_order rows between unbounded preceding and 1 preceding), 0)
             as points_before,
-        sum(l.points_lost) over (plan_order rows between unbounded preceding and unbounded following)
+        -- the whole partition, unordered (an ordered frame over it took half of this model's
+        -- time), summed as decimals like exact_points_sum, so no order of addition changes it
+        cast(sum(cast(l.points_lost as decimal(18, 9))) over (partition by l.unit_key, l.period) as double)
             as points_available
     from losses as l
-    -- the plan's order, which also fixes the order of the float sums (the same in every build)
+    -- the plan's order, which also fixes the order of the running float sum (the same in every
+    -- build)
     window plan_order as (
         partition by l.unit_key, l.period
         order by l.points_per_dossier desc, l.component_code asc

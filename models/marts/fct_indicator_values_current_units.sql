@@ -115,8 +115,10 @@ grouped as (
         sum(rollup_units_rate_only)::bigint as rollup_units_rate_only,
         sum(rollup_units_expected)::bigint as rollup_units_expected,
         bool_and(rollup_is_complete) as rollup_is_complete,
-        string_agg(distinct rollup_child_levels, ',') as rollup_child_levels,
-        string_agg(unit_key, ', ' order by unit_key) as rebase_source_units
+        -- lists sorted once per group: DuckDB's ordered / distinct string_agg sorts inside the
+        -- hash aggregate, a quarter of this model's time
+        nullif(array_to_string(list_sort(list_distinct(list(rollup_child_levels))), ','), '') as rollup_child_levels,
+        array_to_string(list_sort(list(unit_key)), ', ') as rebase_source_units
     from rows_to_rebase
     group by all
 
