@@ -147,10 +147,10 @@ case
 end as unit_key
 {%- endmacro %}
 
-{% macro exact_points_sum(points) -%}
+{% macro exact_points_sum(points, over=none) -%}
 {#-
     Sum of Decision 766 points, exact and the same in every build: summed as decimals, because a
     float sum depends on the order DuckDB's threads add the rows in, and ranks on ties with it.
 -#}
-cast(sum(cast({{ points }} as decimal(18, 9))) as double)
+cast(sum(cast({{ points }} as decimal(18, 9))){% if over %} over ({{ over }}){% endif %} as double)
 {%- endmacro %}

@@ -55,9 +55,8 @@ planned as (
         coalesce(sum(l.points_lost) over (plan_order rows between unbounded preceding and 1 preceding), 0)
             as points_before,
         -- the whole partition, unordered (an ordered frame over it took half of this model's
-        -- time), summed as decimals like exact_points_sum, so no order of addition changes it
-        cast(sum(cast(l.points_lost as decimal(18, 9))) over (partition by l.unit_key, l.period) as double)
-            as points_available
+        -- time), summed exactly, so no order of addition changes it
+        {{ exact_points_sum('l.points_lost', over='partition by l.unit_key, l.period') }} as points_available
     from losses as l
     -- the plan's order, which also fixes the order of the running float sum (the same in every
     -- build)

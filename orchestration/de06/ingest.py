@@ -846,10 +846,9 @@ class Loader:
         # the current versions by a filter instead of ranking every version on every build.
         # One aggregate finds each dossier's winner in the batch (ordered by one bigint:
         # updated_at in microseconds, then the load's place in the batch; an overflow fails
-        # loudly, years from now); older loads are read only for the dossiers the batch
-        # touches, and only their current version (load ids only grow: "older" is a range the
-        # row groups' min/max can skip); the batch is read again only for the few dossiers
-        # with several versions in it
+        # loudly, years from now); older loads are read only for the current versions of the
+        # dossiers the batch touches; the batch is read again only for the few dossiers with
+        # several versions in it
         first, span = min(reports), max(reports) - min(reports) + 1
         # the key as it is stored (source_system lower-cased, as in the insert below)
         key_source, key_id = f"lower({text('source_system')})", text("dossier_id")
@@ -870,13 +869,6 @@ class Loader:
                        arg_max(_row_number, {order}) as row_number
                 from good
                 group by all
-            ),
-            older as (
-                select d.source_system, d.dossier_id, d.updated_at, d._load_id, d._row_number
-                from raw.dossiers as d
-                semi join newest as n
-                    on d.source_system = n.source_system and d.dossier_id = n.dossier_id
-                where d._load_id < $first and d._superseded_by_load_id is null
             )
             -- the batch's versions that lose to a later one in the batch
             select g._load_id, g._row_number, n.load_id as by_load_id
@@ -885,20 +877,21 @@ class Loader:
                 on g.source_system = n.source_system and g.dossier_id = n.dossier_id
             where n.n_versions > 1 and (g._load_id <> n.load_id or g._row_number <> n.row_number)
             union all
-            -- the batch's newest version, when an older load holds a later one
-            select n.load_id, n.row_number, o._load_id
-            from newest as n
-            inner join older as o
-                on n.source_system = o.source_system and n.dossier_id = o.dossier_id
-            where o.updated_at > n.updated_at
-            union all
-            -- older loads' current versions that the batch's newest replaces (a tie: the later
-            -- load wins)
-            select o._load_id, o._row_number, n.load_id
-            from newest as n
-            inner join older as o
-                on n.source_system = o.source_system and n.dossier_id = o.dossier_id
-            where o.updated_at <= n.updated_at
+            -- of the batch's newest version and an older load's current one (load ids only grow:
+            -- "older" is a range the row groups' min/max can skip), the loser: the batch's when
+            -- the older is later, else the older's (a tie: the later load wins)
+            select
+                case when later then load_id else older_load_id end,
+                case when later then row_number else older_row_number end,
+                case when later then older_load_id else load_id end
+            from (
+                select n.load_id, n.row_number, o._load_id as older_load_id,
+                       o._row_number as older_row_number, o.updated_at > n.updated_at as later
+                from newest as n
+                inner join raw.dossiers as o
+                    on n.source_system = o.source_system and n.dossier_id = o.dossier_id
+                where o._load_id < $first and o._superseded_by_load_id is null
+            )
             """,
             {"first": first, "span": span},
         )

@@ -125,28 +125,9 @@ def connect(
     return con
 
 
-# every version but each dossier's newest, with the load of the newest: the rule of the ingest
-SUPERSEDED_SQL = """
-select _load_id, _row_number, by_load_id
-from (
-    select
-        _load_id,
-        _row_number,
-        first_value(_load_id) over newest_first as by_load_id,
-        row_number() over newest_first as place
-    from raw.dossiers
-    window newest_first as (
-        partition by source_system, dossier_id
-        order by updated_at desc, _load_id desc, _row_number desc
-    )
-)
-where place > 1
-"""
-
-
 def _add_superseded_by(con: duckdb.DuckDBPyConnection) -> None:
     """A warehouse from before raw.dossiers._superseded_by_load_id: add it and mark the
-    superseded versions once (later ingests keep it up to date)."""
+    superseded versions once, by the ingest's rule (later ingests keep it up to date)."""
     missing = con.execute(
         "select count(*) = 0 from duckdb_columns() where schema_name = 'raw' "
         "and table_name = 'dossiers' and column_name = '_superseded_by_load_id'"
@@ -154,9 +135,23 @@ def _add_superseded_by(con: duckdb.DuckDBPyConnection) -> None:
     if missing and missing[0]:
         con.execute("begin transaction")
         con.execute("alter table raw.dossiers add column _superseded_by_load_id bigint")
+        # every version but each dossier's newest, marked with the load of the newest
         con.execute(
-            f"update raw.dossiers as d set _superseded_by_load_id = s.by_load_id "
-            f"from ({SUPERSEDED_SQL}) as s "
-            "where d._load_id = s._load_id and d._row_number = s._row_number"
+            """
+            update raw.dossiers as d set _superseded_by_load_id = s.by_load_id
+            from (
+                select
+                    _load_id,
+                    _row_number,
+                    first_value(_load_id) over newest_first as by_load_id,
+                    row_number() over newest_first as place
+                from raw.dossiers
+                window newest_first as (
+                    partition by source_system, dossier_id
+                    order by updated_at desc, _load_id desc, _row_number desc
+                )
+            ) as s
+            where s.place > 1 and d._load_id = s._load_id and d._row_number = s._row_number
+            """
         )
         con.execute("commit")

@@ -1,12 +1,21 @@
 -- The ingest marks the versions it replaces: every dossier keeps exactly one unmarked (current)
 -- version, and no other version of it is newer.
-select
-    source_system,
-    dossier_id,
-    count(*) filter (where superseded_by_load_id is null) as n_current,
-    max(updated_at) as newest_updated_at,
-    max(updated_at) filter (where superseded_by_load_id is null) as current_updated_at
-from {{ ref('stg_dossier_feed__dossier_versions') }}
-group by source_system, dossier_id
-having count(*) filter (where superseded_by_load_id is null) <> 1
-    or max(updated_at) > max(updated_at) filter (where superseded_by_load_id is null)
+with
+
+per_dossier as (
+
+    select
+        source_system,
+        dossier_id,
+        count(*) filter (where superseded_by_load_id is null) as n_current,
+        max(updated_at) as newest_updated_at,
+        max(updated_at) filter (where superseded_by_load_id is null) as current_updated_at
+    from {{ ref('stg_dossier_feed__dossier_versions') }}
+    group by source_system, dossier_id
+
+)
+
+select *
+from per_dossier
+where n_current <> 1
+    or newest_updated_at > current_updated_at
