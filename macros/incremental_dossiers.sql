@@ -5,6 +5,12 @@
     only grow), plus, when asked, every dossier received in a range of months: Dagster's monthly
     partitions pass the range as the vars dossier_months_from / dossier_months_to
     ('YYYY-MM-01', inclusive). A month is recomputed whole, from every dossier it holds now.
+
+    What makes a run proportional to the new data: the ingest marks each version a load replaces
+    (raw.dossiers._superseded_by_load_id), so the months a run touches are found by filters on
+    raw (versions loaded after the watermark, versions replaced since), not by joining the
+    changed dossiers against every version; and they are written into the SQL as literals, so
+    DuckDB skips the row groups of every other month when it reads or deletes.
 -#}
 
 {% macro dossier_month_range() -%}
@@ -38,9 +44,15 @@
 {%- endmacro %}
 
 
-{#- the newest raw load this model has taken in (-1 when empty) -#}
+{#- the newest raw load this model has taken in (-1 when empty), as a literal when the run
+    executes, so that `load_id > watermark` skips the row groups of older loads -#}
 {% macro dossier_watermark(column='last_load_id') -%}
-    (select coalesce(max({{ column }}), -1) from {{ this }})
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query('select coalesce(max(' ~ column ~ '), -1) from ' ~ this) -%}
+        {{- found.columns[0].values()[0] | int -}}
+    {%- else -%}
+        (select coalesce(max({{ column }}), -1) from {{ this }})
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -54,7 +66,8 @@
 
 
 {#- the months those dossiers were received in, by any of their versions: a corrected received
-    date moves a dossier out of its old month, which must be recomputed too -#}
+    date moves a dossier out of its old month, which must be recomputed too. A join against
+    every version: used only for a run's month range (the marks cover the rest). -#}
 {% macro changed_dossier_months(keys, watermark_column='last_load_id') -%}
     select distinct cast(date_trunc('month', all_versions.received_at) as date) as received_month
     from {{ ref('stg_dossier_feed__dossier_versions') }} as all_versions
@@ -63,17 +76,112 @@
 {%- endmacro %}
 
 
-{#- Incremental strategy for the monthly dossier counts: delete every changed month, then insert
-    its new rows. Unlike delete+insert on the month it also clears a month left with no
-    dossiers. The model sets `dossier_keys` (how a dossier is identified in its input). -#}
+{#- The months (first days, as 'YYYY-MM-DD' strings) a run must recompute, found when it
+    executes. Every dossier whose current version changed since the model's watermark has its
+    new current version among the versions loaded after the watermark, and its old one among
+    the versions replaced by those loads; so the months of those two sets hold every row that
+    goes and every row that comes. `also` adds a query's months (its one column); a run with a
+    month range adds the range's dossiers by any of their versions. -#}
+{% macro dossier_months_to_replace(keys, watermark_column='last_load_id', also=none) -%}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set watermark = dossier_watermark(watermark_column) -%}
+    {%- set versions = ref('stg_dossier_feed__dossier_versions') -%}
+    {%- set query -%}
+        select cast(date_trunc('month', received_at) as date) from {{ versions }}
+        where load_id > {{ watermark }}
+        union
+        select cast(date_trunc('month', received_at) as date) from {{ versions }}
+        where superseded_by_load_id > {{ watermark }}
+        {%- if also %}
+        union
+        {{ also }}
+        {%- endif %}
+        {%- if dossier_month_range() %}
+        union
+        {{ changed_dossier_months(keys, watermark_column) }}
+        {%- endif %}
+    {%- endset -%}
+    {%- set months = [] -%}
+    {%- for value in run_query(query).columns[0].values() -%}
+        {%- if value is not none -%}
+            {%- do months.append(value | string) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(months | sort) }}
+{%- endmacro %}
+
+
+{#- `column in (date '...', ...)`, or false for no months -#}
+{% macro month_in(column, months) -%}
+    {%- if months -%}
+        {{ column }} in ({% for month in months %}date '{{ month }}'{{ ', ' if not loop.last }}{% endfor %})
+    {%- else -%}
+        false
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- The months a run of a monthly model (the counts, the reconciliation) replaces: its model
+    sets `dossier_keys` (how a dossier is identified in its input) and, for the reconciliation,
+    `months_of_pairs`: a pair counts in its provincial month, else its portal month, so a pair
+    whose portal side alone changed moves nothing in the versions' months, and one that gains
+    a provincial side leaves its portal month. The re-paired rows (newer than the watermark)
+    name both months; the old pair's month is among them or among the versions' months. -#}
+{% macro monthly_months_to_replace() -%}
+    {%- set also = none -%}
+    {%- if config.get('months_of_pairs', false) -%}
+        {%- set pairs = ref('int_dossier_reconciliation__pairs') -%}
+        {%- set watermark = dossier_watermark() -%}
+        {%- set also -%}
+            select received_month from {{ pairs }} where last_load_id > {{ watermark }}
+            union
+            select portal_received_month from {{ pairs }} where last_load_id > {{ watermark }}
+        {%- endset -%}
+    {%- endif -%}
+    {{ return(dossier_months_to_replace(config.require('dossier_keys'), also=also)) }}
+{%- endmacro %}
+
+
+{#- Incremental strategy for the monthly models: delete every changed month, then insert its
+    new rows. Unlike delete+insert on the month it also clears a month left with no
+    dossiers. -#}
 {% macro get_incremental_replace_months_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ target }}
-    where {{ arg_dict['unique_key'] }} in (
-        {{ changed_dossier_months(config.require('dossier_keys')) }}
-    );
+    where {{ month_in(arg_dict['unique_key'], monthly_months_to_replace()) }};
 
     insert into {{ target }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- Incremental strategy for the dossier-level models: delete+insert on `unique_key`, with the
+    delete limited to the months the replaced rows can be in (`dossier_months_to_replace`, and
+    the months of the new rows), so it reads those months' row groups, not the whole table.
+    With a month range (a row may be recomputed with nothing new) every month is searched. The
+    model sets `dossier_keys` and `watermark_column`; its month column is `received_month`, and
+    `portal_received_month` too where it has one (`month_columns`). -#}
+{% macro get_incremental_replace_dossiers_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set temp = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set month_columns = config.get('month_columns', ['received_month']) -%}
+    {%- set new_months -%}
+        {%- for column in month_columns -%}
+            select {{ column }} from {{ temp }}{{ ' union ' if not loop.last }}
+        {%- endfor -%}
+    {%- endset -%}
+    {%- set months = dossier_months_to_replace(
+        config.require('dossier_keys'), config.require('watermark_column'), also=new_months) -%}
+    delete from {{ target }} as existing
+    using (select distinct {{ keys | join(', ') }} from {{ temp }}) as recomputed
+    where {% for key in keys %}existing.{{ key }} = recomputed.{{ key }} and {% endfor -%}
+        {%- if dossier_month_range() %}true{% else %}{{ month_in('existing.received_month', months) }}{% endif %};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ temp }}
 {%- endmacro %}

@@ -3,9 +3,9 @@
 -- own rows decide (not "now"): int_dossier_measures__monthly adds the in-time count.
 -- Dossiers whose unit could not be resolved on their received date are left out here and
 -- reported by the test `assert_dossier_units_resolve`.
--- Incremental: a run replaces whole months, those where a changed dossier was received in any
--- of its versions (a corrected received date empties its old month), with every dossier they
--- hold now. A month left with no dossiers is cleared.
+-- Incremental: a run replaces whole months, those where a changed dossier was received, in its
+-- new current version or the one it replaced (a corrected received date empties its old
+-- month), with every dossier they hold now. A month left with no dossiers is cleared.
 
 -- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
 
@@ -25,9 +25,7 @@ dossiers as (
     select * from {{ ref('int_dossiers__enriched') }}
     where province_unit_key is not null
     {%- if is_incremental() %}
-        and received_month in (
-            {{ changed_dossier_months(['source_system', 'dossier_id']) }}
-        )
+        and {{ month_in('received_month', monthly_months_to_replace()) }}
     {%- endif %}
 
 ),

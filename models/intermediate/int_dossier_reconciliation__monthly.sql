@@ -1,7 +1,8 @@
 -- Additive monthly reconciliation counts per month and unit, at every level at once (nation,
 -- province, district before 1 July 2025, commune, agency), like int_dossier_measures__monthly.
 -- Pairs whose unit could not be resolved are left out (test `assert_dossier_units_resolve`).
--- Incremental like int_dossier_counts__monthly: a run replaces the months of the changed pairs.
+-- Incremental like int_dossier_counts__monthly: a run replaces the months of the changed pairs,
+-- old and new (`monthly_months_to_replace`).
 
 -- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
 
@@ -11,6 +12,7 @@
         incremental_strategy='replace_months',
         unique_key='received_month',
         dossier_keys=['dossier_id'],
+        months_of_pairs=true,
     )
 }}
 
@@ -21,7 +23,7 @@ pairs as (
     select * from {{ ref('int_dossier_reconciliation__pairs') }}
     where province_unit_key is not null
     {%- if is_incremental() %}
-        and received_month in ({{ changed_dossier_months(['dossier_id']) }})
+        and {{ month_in('received_month', monthly_months_to_replace()) }}
     {%- endif %}
 
 ),

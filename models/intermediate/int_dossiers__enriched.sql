@@ -4,21 +4,26 @@
 -- March 2025 department merger, still used on later dossiers, is followed to its successor.
 -- The current versions are the rows of int_dossiers__current (a view), taken here directly:
 -- the ingest marks the versions it replaces, so a build filters instead of ranking them.
--- Incremental: a run recomputes only the dossiers with a version loaded since the last run (or
--- received in the months a partitioned run asks for). Nothing here depends on the rest of the
--- feed, so a dossier's row is the same however it was built.
+-- Incremental: a run recomputes only the dossiers whose current version was loaded since the
+-- last run (or received in the months a partitioned run asks for); the rows they replace are
+-- deleted within the months they can be in (strategy `replace_dossiers`). Nothing here depends
+-- on the rest of the feed, so a dossier's row is the same however it was built.
 
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='replace_dossiers',
         unique_key=['source_system', 'dossier_id'],
+        dossier_keys=['source_system', 'dossier_id'],
+        watermark_column='load_id',
     )
 }}
 
+{%- set month_range = is_incremental() and dossier_month_range() %}
+
 with
 
-{% if is_incremental() -%}
+{% if month_range -%}
 changed as (
 
     {{ changed_dossiers(['source_system', 'dossier_id'], watermark_column='load_id') }}
@@ -30,10 +35,14 @@ dossiers as (
 
     select versions.* exclude (versions.applicant_key, versions.superseded_by_load_id)
     from {{ ref('stg_dossier_feed__dossier_versions') }} as versions
-    {% if is_incremental() -%}
+    {% if month_range -%}
         semi join changed using (source_system, dossier_id)
     {% endif -%}
     where versions.superseded_by_load_id is null
+    {%- if is_incremental() and not month_range %}
+        -- a dossier whose current version is older was not changed by the new loads
+        and versions.load_id > {{ dossier_watermark('load_id') }}
+    {%- endif %}
 
 ),
 

@@ -75,6 +75,50 @@ measures as (
 
 ),
 
+-- each indicator's measures, one row per role (said as equalities, so the joins below are hash
+-- joins, not a nested loop over every measure row)
+catalogue_measures as (
+
+    select
+        indicator_code,
+        time_aggregation,
+        numerator_measure as measure,
+        true as is_numerator
+    from catalogue
+
+    union all
+
+    select
+        indicator_code,
+        time_aggregation,
+        denominator_measure as measure,
+        false as is_numerator
+    from catalogue
+    where denominator_measure is not null
+
+),
+
+-- the periods each month adds to (flows) or closes (snapshots)
+month_periods as (
+
+    select
+        months.month,
+        'sum' as time_aggregation,
+        p.*
+    from (select distinct month from measures) as months
+    inner join periods as p on months.month between p.period_start and p.period_end
+
+    union all
+
+    select
+        months.month,
+        'snapshot' as time_aggregation,
+        p.*
+    from (select distinct month from measures) as months
+    inner join periods as p on last_day(months.month) = p.period_end
+
+),
+
 by_period as (
 
     select
@@ -85,14 +129,13 @@ by_period as (
         p.period_start,
         p.period_end,
         c.indicator_code,
-        sum(case when m.measure = c.numerator_measure then m.measure_value end) as numerator,
-        sum(case when m.measure = c.denominator_measure then m.measure_value end) as denominator
+        sum(case when c.is_numerator then m.measure_value end) as numerator,
+        sum(case when not c.is_numerator then m.measure_value end) as denominator
     from measures as m
-    inner join catalogue as c
-        on m.measure = c.numerator_measure or m.measure = c.denominator_measure
-    inner join periods as p
-        on (c.time_aggregation = 'sum' and m.month between p.period_start and p.period_end)
-            or (c.time_aggregation = 'snapshot' and last_day(m.month) = p.period_end)
+    inner join catalogue_measures as c on m.measure = c.measure
+    inner join month_periods as p
+        on m.month = p.month
+            and c.time_aggregation = p.time_aggregation
     group by all
 
 )
