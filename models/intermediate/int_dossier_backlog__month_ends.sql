@@ -6,6 +6,21 @@
 -- 1 March / 1 July 2025); a commune split in 2025 passes its open dossiers to no commune, only
 -- to its province. Month ends later than the newest dossier update are not known yet and left
 -- out. Units with dossiers that month and no overdue ones get 0.
+-- Incremental: a run replaces whole month ends (strategy `replace_months`): those the feeds
+-- have passed since the last run, those a changed dossier's versions were overdue at (only the
+-- months between their ends when the dossier stayed where it was), and those whose counts
+-- changed (`backlog_months_to_replace`). It reads only the dossiers open at one of them.
+
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='replace_months',
+        unique_key='snapshot_month',
+        months_of_backlog=true,
+    )
+}}
+
+{%- set months = backlog_months_to_replace() if is_incremental() else none %}
 
 with
 
@@ -13,6 +28,17 @@ dossiers as (
 
     select * from {{ ref('int_dossiers__enriched') }}
     where province_unit_key is not null
+    {%- if months is not none %}
+        and due_at is not null
+        {%- if months %}
+        -- due before the last month end asked for, open after the first
+        and received_month <= date '{{ months[-1] }}'
+        and due_at < date '{{ months[-1] }}' + interval 1 month
+        and (closed_at is null or closed_at >= date '{{ months[0] }}' + interval 1 month)
+        {%- else %}
+        and false
+        {%- endif %}
+    {%- endif %}
 
 ),
 
@@ -48,13 +74,26 @@ overdue as (
         d.commune_unit_key,
         d.agency_unit_key,
         cast(unnest(generate_series(
-            date_trunc('month', greatest(d.due_at, d.received_at)) + interval 1 month,
+            -- an incremental run starts at the first month end it asks for
+            greatest(
+                date_trunc('month', greatest(d.due_at, d.received_at)) + interval 1 month,
+                date '{{ months[0] if months else var("history_start") }}' + interval 1 month
+            ),
             least(coalesce(d.closed_at, h.known_until), h.known_until),
             interval 1 month
         )) as timestamp) as month_end_at
     from dossiers as d
     inner join horizons as h on d.source_system = h.source_system
     where d.due_at is not null
+
+),
+
+overdue_asked as (
+
+    select * from overdue
+    {%- if months is not none %}
+    where {{ month_in('cast(month_end_at - interval 1 month as date)', months) }}
+    {%- endif %}
 
 ),
 
@@ -68,7 +107,7 @@ placed as (
         di.later_unit_key as district_unit_key,
         c.later_unit_key as commune_unit_key,
         a.later_unit_key as agency_unit_key
-    from overdue as o
+    from overdue_asked as o
     inner join lineage as p
         on o.province_unit_key = p.unit_key
             and cast(o.month_end_at as date) - 1 between p.held_from and p.held_to
@@ -107,6 +146,9 @@ active as (
     from {{ ref('int_dossier_measures__monthly') }} as m
     inner join horizons as h on m.source_system = h.source_system
     where m.received_month + interval 1 month <= h.known_until
+    {%- if months is not none %}
+        and {{ month_in('m.received_month', months) }}
+    {%- endif %}
 
 ),
 
@@ -130,7 +172,11 @@ select
     last_day(g.snapshot_month) as snapshot_date,
     g.unit_level,
     g.unit_key,
-    cast(coalesce(c.n_overdue_backlog, 0) as bigint) as n_overdue_backlog
+    cast(coalesce(c.n_overdue_backlog, 0) as bigint) as n_overdue_backlog,
+    -- the newest raw load and the newest rewrite of int_dossiers__enriched when the row was
+    -- computed: the watermarks of the next run
+    (select max(v.load_id) from {{ ref('stg_dossier_feed__dossier_versions') }} as v) as last_load_id,
+    (select max(e.built_at) from {{ ref('int_dossiers__enriched') }} as e) as enriched_built_at
 from grid as g
 left join counted as c
     on g.source_system = c.source_system

@@ -79,12 +79,8 @@ resolved as (
         case when u.unit_level = 'commune' then u.unit_key end as commune_unit_key,
         coalesce(a.unit_key, s.later_unit_key) as agency_unit_key,
         a.unit_key is null and s.later_unit_key is not null as agency_via_successor,
-        -- when the dossier left the queue: finished, or returned / withdrawn / rejected (the
-        -- version's update time); null while it is still being processed
-        case
-            when d.finished_at is not null then d.finished_at
-            when d.status in ('returned', 'withdrawn', 'rejected') then d.updated_at
-        end as closed_at
+        -- when the dossier left the queue (null while it is still being processed)
+        {{ dossier_closed_at('d') }} as closed_at
     from dossiers as d
     left join units as u
         on d.unit_code = u.unit_code
@@ -116,6 +112,9 @@ flagged as (
         agency_via_successor,
         status,
         load_id,
+        -- when this row was written: a run that rewrites rows without a new load (a partitioned
+        -- run's month range) is seen downstream (int_dossier_backlog__month_ends)
+        cast(now() as timestamp) as built_at,
         received_at,
         due_at,
         closed_at,
