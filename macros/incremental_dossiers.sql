@@ -103,9 +103,15 @@
         {{ changed_dossier_months(keys, watermark_column) }}
         {%- endif %}
     {%- endset -%}
+    {{ return(query_months(query)) }}
+{%- endmacro %}
+
+
+{#- the months a query's one column names, as sorted 'YYYY-MM-DD' strings (nulls left out) -#}
+{% macro query_months(query) -%}
     {%- set months = [] -%}
     {%- for value in run_query(query).columns[0].values() -%}
-        {%- if value is not none -%}
+        {%- if value is not none and (value | string) not in months -%}
             {%- do months.append(value | string) -%}
         {%- endif -%}
     {%- endfor -%}
@@ -297,12 +303,7 @@
         union
         select cast(snapshot_month as date) from rewritten
     {%- endset -%}
-    {%- set months = [] -%}
-    {%- for value in run_query(query).columns[0].values() -%}
-        {%- if value is not none -%}
-            {%- do months.append(value | string) -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set months = query_months(query) -%}
     {%- for month in dossier_months_to_replace(['source_system', 'dossier_id']) -%}
         {%- if month not in months -%}
             {%- do months.append(month) -%}
