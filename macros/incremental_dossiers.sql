@@ -196,7 +196,6 @@
 {%- endmacro %}
 
 
-
 {#- When a dossier left the queue: finished, or returned / withdrawn / rejected (the version's
     update time); null while it is still being processed. `v` names the versions' relation. -#}
 {% macro dossier_closed_at(v) -%}
@@ -220,94 +219,87 @@
     Computed with the feeds' horizons now (an old version's months beyond its own horizon are
     newly known, 1.). -#}
 {% macro backlog_months_to_replace() -%}
-    {%- if not execute -%}
-        {{ return([]) }}
-    {%- endif -%}
     {%- set watermark = dossier_watermark() -%}
-    {%- set stamp_query = 'select max(enriched_built_at) from ' ~ this -%}
-    {%- set stamp = run_query(stamp_query).columns[0].values()[0] -%}
-    {%- set enriched_stamp = "timestamp '" ~ stamp ~ "'" if stamp is not none else "timestamp '1900-01-01'" -%}
     {%- set versions = ref('stg_dossier_feed__dossier_versions') -%}
-    {%- set query -%}
-        with
-        horizons as (
-            select
-                h.source_system,
-                h.as_of as known_until,
-                max(b.snapshot_month) as last_known
-            from {{ ref('int_dossier_feeds__as_of') }} as h
-            left join {{ this }} as b on h.source_system = b.source_system
-            group by all
-        ),
-        newly_known as (
-            select unnest(generate_series(
-                coalesce(last_known + interval 1 month, date '{{ var("history_start") }}'),
-                date_trunc('month', known_until) - interval 1 month,
-                interval 1 month
-            )) as snapshot_month
-            from horizons
-        ),
-        changed_versions as (
-            select * from {{ versions }}
-            where load_id > {{ watermark }} and superseded_by_load_id is null
-            union all
-            select * from {{ versions }}
-            where superseded_by_load_id > {{ watermark }}
-        ),
-        version_months as (
-            select
-                v.source_system,
-                v.dossier_id,
-                (v.unit_code, v.agency_code, v.received_at, v.due_at) as placement,
-                date_trunc('month', greatest(v.due_at, v.received_at)) as first_month,
-                date_trunc('month', least(coalesce({{ dossier_closed_at('v') }}, h.known_until), h.known_until))
-                - interval 1 month as last_month
-            from changed_versions as v
-            inner join horizons as h on v.source_system = h.source_system
-        ),
-        per_dossier as (
-            select
-                count(*) > 1 and count(distinct placement) = 1 as same_placement,
-                min(first_month) as first_month,
-                min(last_month) as earliest_end,
-                max(last_month) as latest_end
-            from version_months
-            group by source_system, dossier_id
-        ),
-        changed as (
-            select unnest(generate_series(
-                case when same_placement then earliest_end + interval 1 month else first_month end,
-                latest_end,
-                interval 1 month
-            )) as snapshot_month
-            from per_dossier
-        ),
-        -- rows int_dossiers__enriched rewrote with no new version (a month range): every month
-        -- of their range, as their units may have changed
-        rewritten as (
-            select unnest(generate_series(
-                date_trunc('month', greatest(e.due_at, e.received_at)),
-                date_trunc('month', least(coalesce(e.closed_at, h.known_until), h.known_until))
-                - interval 1 month,
-                interval 1 month
-            )) as snapshot_month
-            from {{ ref('int_dossiers__enriched') }} as e
-            inner join horizons as h on e.source_system = h.source_system
-            where e.built_at > {{ enriched_stamp }}
-                and e.load_id <= {{ watermark }}
-                and e.due_at is not null
+    {%- set backlog_months -%}
+        select * from (
+            with
+            horizons as (
+                select
+                    h.source_system,
+                    h.as_of as known_until,
+                    max(b.snapshot_month) as last_known
+                from {{ ref('int_dossier_feeds__as_of') }} as h
+                left join {{ this }} as b on h.source_system = b.source_system
+                group by all
+            ),
+            newly_known as (
+                select unnest(generate_series(
+                    coalesce(last_known + interval 1 month, date '{{ var("history_start") }}'),
+                    date_trunc('month', known_until) - interval 1 month,
+                    interval 1 month
+                )) as snapshot_month
+                from horizons
+            ),
+            changed_versions as (
+                select * from {{ versions }}
+                where load_id > {{ watermark }} and superseded_by_load_id is null
+                union all
+                select * from {{ versions }}
+                where superseded_by_load_id > {{ watermark }}
+            ),
+            version_months as (
+                select
+                    v.source_system,
+                    v.dossier_id,
+                    (v.unit_code, v.agency_code, v.received_at, v.due_at) as placement,
+                    date_trunc('month', greatest(v.due_at, v.received_at)) as first_month,
+                    date_trunc('month', least(coalesce({{ dossier_closed_at('v') }}, h.known_until), h.known_until))
+                    - interval 1 month as last_month
+                from changed_versions as v
+                inner join horizons as h on v.source_system = h.source_system
+            ),
+            per_dossier as (
+                select
+                    count(*) > 1 and count(distinct placement) = 1 as same_placement,
+                    min(first_month) as first_month,
+                    min(last_month) as earliest_end,
+                    max(last_month) as latest_end
+                from version_months
+                group by source_system, dossier_id
+            ),
+            changed as (
+                select unnest(generate_series(
+                    case when same_placement then earliest_end + interval 1 month else first_month end,
+                    latest_end,
+                    interval 1 month
+                )) as snapshot_month
+                from per_dossier
+            ),
+            -- rows int_dossiers__enriched rewrote with no new version (a month range): every
+            -- month of their range, as their units may have changed
+            rewritten as (
+                select unnest(generate_series(
+                    date_trunc('month', greatest(e.due_at, e.received_at)),
+                    date_trunc('month', least(coalesce(e.closed_at, h.known_until), h.known_until))
+                    - interval 1 month,
+                    interval 1 month
+                )) as snapshot_month
+                from {{ ref('int_dossiers__enriched') }} as e
+                inner join horizons as h on e.source_system = h.source_system
+                where e.built_at > (
+                    select coalesce(max(enriched_built_at), timestamp '1900-01-01') from {{ this }}
+                )
+                    and e.load_id <= {{ watermark }}
+                    and e.due_at is not null
+            )
+            select cast(snapshot_month as date) from newly_known
+            union
+            select cast(snapshot_month as date) from changed
+            union
+            select cast(snapshot_month as date) from rewritten
         )
-        select cast(snapshot_month as date) from newly_known
-        union
-        select cast(snapshot_month as date) from changed
-        union
-        select cast(snapshot_month as date) from rewritten
     {%- endset -%}
-    {%- set months = query_months(query) -%}
-    {%- for month in dossier_months_to_replace(['source_system', 'dossier_id']) -%}
-        {%- if month not in months -%}
-            {%- do months.append(month) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(months | sort) }}
+    {#- 3.: the counts' months, from the same marks -#}
+    {{ return(dossier_months_to_replace(['source_system', 'dossier_id'], also=backlog_months)) }}
 {%- endmacro %}

@@ -8,8 +8,9 @@
 -- out. Units with dossiers that month and no overdue ones get 0.
 -- Incremental: a run replaces whole month ends (strategy `replace_months`): those the feeds
 -- have passed since the last run, those a changed dossier's versions were overdue at (only the
--- months between their ends when the dossier stayed where it was), and those whose counts
--- changed (`backlog_months_to_replace`). It reads only the dossiers open at one of them.
+-- months between their ends when the dossier stayed where it was), those whose counts changed,
+-- and those of rows int_dossiers__enriched rewrote with no new version
+-- (`backlog_months_to_replace`). It reads only the dossiers open at one of them.
 
 {{
     config(

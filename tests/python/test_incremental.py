@@ -66,28 +66,22 @@ def _land(generated: Path, settings: Settings, months: list[str], extra: list[Pa
         shutil.move(str(path), settings.landing_dir / "dossiers" / path.name)
 
 
-def _counts(settings: Settings, month: str) -> int:
-    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
-    try:
-        row = con.execute(
-            "select sum(n_received) from intermediate.int_dossier_counts__monthly "
-            "where source_system = 'provincial' and unit_level = 'nation' "
-            "and received_month = ?",
-            [month],
-        ).fetchone()
-    finally:
-        con.close()
-    return int(row[0]) if row and row[0] is not None else 0
+# nation-level figures for a month: dossiers received (provincial), pairs only on the portal
+RECEIVED = (
+    "select sum(n_received) from intermediate.int_dossier_counts__monthly "
+    "where source_system = 'provincial' and unit_level = 'nation' and received_month = ?"
+)
+ONLY_PORTAL = (
+    "select n_only_portal from intermediate.int_dossier_reconciliation__monthly "
+    "where unit_level = 'nation' and received_month = ?"
+)
 
 
-def _only_portal(settings: Settings, month: str) -> int:
+def _nation(settings: Settings, sql: str, month: str) -> int:
+    """One nation-level figure of an intermediate model for a month (0 when it has no row)."""
     con = duckdb.connect(str(settings.warehouse_db), read_only=True)
     try:
-        row = con.execute(
-            "select n_only_portal from intermediate.int_dossier_reconciliation__monthly "
-            "where unit_level = 'nation' and received_month = ?",
-            [month],
-        ).fetchone()
+        row = con.execute(sql, [month]).fetchone()
     finally:
         con.close()
     return int(row[0]) if row and row[0] is not None else 0
@@ -151,8 +145,11 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     ingest_landing(settings)
     run_dbt(settings, ["seed"])
     run_dbt(settings, ["run"])
-    jan_before, feb_before = _counts(settings, "2025-01-01"), _counts(settings, "2025-02-01")
-    assert _counts(settings, "2024-12-01") == 5
+    jan_before, feb_before = (
+        _nation(settings, RECEIVED, "2025-01-01"),
+        _nation(settings, RECEIVED, "2025-02-01"),
+    )
+    assert _nation(settings, RECEIVED, "2024-12-01") == 5
 
     # batch 2: three more months and late versions of January dossiers
     corrections = work / "dossiers_provincial_2025-01_corrections.parquet"
@@ -199,8 +196,8 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     _land(generated, settings, ["2025-04", "2025-05", "2025-06"], [corrections])
     ingest_landing(settings)
     run_dbt(settings, ["run"])
-    assert _counts(settings, "2025-01-01") == jan_before - 30
-    assert _counts(settings, "2025-02-01") == feb_before + 30
+    assert _nation(settings, RECEIVED, "2025-01-01") == jan_before - 30
+    assert _nation(settings, RECEIVED, "2025-02-01") == feb_before + 30
 
     # batch 3: the last months; the December dossiers move to January (December is left
     # empty) and May dossiers finish late; this run also asks for February and March
@@ -242,7 +239,7 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
         from_portal,
     )
     assert arrived >= 1
-    only_portal_march = _only_portal(settings, "2025-03-01")
+    only_portal_march = _nation(settings, ONLY_PORTAL, "2025-03-01")
     assert only_portal_march >= arrived
     # dossiers whose backlog changes only at month ends nothing else in this batch names (no
     # dossier received in them changed, and they are not new month ends): January dossiers due
@@ -297,9 +294,9 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     reports = ingest_landing(settings)
     assert all(r.quarantined == 0 for r in reports), [r.line() for r in reports]
     run_dbt(settings, ["run"])
-    assert _counts(settings, "2024-12-01") == 0  # cleared, not left behind
-    assert _counts(settings, "2025-01-01") == jan_before - 30 + 5
-    assert _only_portal(settings, "2025-03-01") == only_portal_march - arrived
+    assert _nation(settings, RECEIVED, "2024-12-01") == 0  # cleared, not left behind
+    assert _nation(settings, RECEIVED, "2025-01-01") == jan_before - 30 + 5
+    assert _nation(settings, ONLY_PORTAL, "2025-03-01") == only_portal_march - arrived
     tables = _set_aside(settings, "after_batches")
     # a partition's month range with nothing new: recomputes February and March as they are
     vars_ = '{"dossier_months_from": "2025-02-01", "dossier_months_to": "2025-03-01"}'
