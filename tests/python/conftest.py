@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from de06.generate import GenerateConfig, generate
@@ -67,3 +69,17 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     shutil.copytree(generated, settings.landing_dir, dirs_exist_ok=True)
     result = refresh(settings, run_id="e2e")
     yield Built(settings, generated, result)
+
+
+@pytest.fixture(scope="module")
+def published(built: Built) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The session's published database, read-only, as an analyst opens it."""
+    con = duckdb.connect(str(built.settings.published_db), read_only=True)
+    yield con
+    con.close()
+
+
+def markdown_sql_statements(path: Path) -> list[str]:
+    """Every statement of the ```sql blocks of a Markdown file (README, analyst guide)."""
+    blocks = re.findall(r"```sql\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
+    return [s.strip() for block in blocks for s in block.split(";") if s.strip()]

@@ -10,22 +10,23 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from conftest import Built, make_settings
+from conftest import Built, make_settings, markdown_sql_statements
 from de06.generate import GenerateConfig, generate
 from de06.pipeline import refresh
+
+# every test here reads the session's end-to-end build
+pytestmark = pytest.mark.slow
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "analysts.md"
 
 
 def guide_queries() -> list[str]:
-    blocks = re.findall(r"```sql\n(.*?)```", GUIDE.read_text(encoding="utf-8"), flags=re.S)
-    return [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    return markdown_sql_statements(GUIDE)
 
 
 def guide_columns() -> dict[str, list[str]]:
@@ -44,13 +45,6 @@ def guide_columns() -> dict[str, list[str]]:
             name = table if "." in table else f"marts.{table}"
             named[name] = re.findall(r"`(\w+)`", line)
     return named
-
-
-@pytest.fixture(scope="module")
-def published(built: Built) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(built.settings.published_db), read_only=True)
-    yield con
-    con.close()
 
 
 def test_every_guide_query_answers(published: duckdb.DuckDBPyConnection) -> None:
@@ -103,7 +97,6 @@ out.write_text(json.dumps({"seen": seen, "errors": errors, "incomplete": incompl
 """
 
 
-@pytest.mark.slow
 def test_analysts_read_while_a_refresh_runs(built: Built, tmp_path: Path) -> None:
     # a copy of the session's warehouse home, so the refresh changes nothing other tests read
     home = tmp_path / "home"

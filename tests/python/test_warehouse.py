@@ -12,18 +12,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from conftest import Built, make_settings
+from conftest import Built, make_settings, markdown_sql_statements
 from de06.pipeline import StepFailed, check_and_publish
 from de06.reference import REFORM_DATE, load_reference
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def published(built: Built) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(built.settings.published_db), read_only=True)
-    yield con
-    con.close()
 
 
 @pytest.fixture(scope="module")
@@ -327,9 +320,7 @@ def test_submission_status_finds_the_missing_and_late_reports(
 
 def test_readme_queries_run_on_the_published_marts(published: duckdb.DuckDBPyConnection) -> None:
     """The example queries of the README bind against the published marts (names and columns)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
-    statements = [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+    statements = markdown_sql_statements(Path(__file__).resolve().parents[2] / "README.md")
     statements = [s for s in statements if "intermediate." not in s]  # warehouse-only
     assert len(statements) >= 8
     answered = 0
