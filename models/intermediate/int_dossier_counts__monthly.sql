@@ -36,21 +36,7 @@ grouped as (
         source_system,
         received_month,
         {{ grouped_unit_level_and_key() }},
-        sum(n_received)::bigint as n_received,
-        sum(n_online)::bigint as n_online,
-        sum(n_full_online)::bigint as n_full_online,
-        sum(n_finished)::bigint as n_finished,
-        sum(n_finished_on_time)::bigint as n_finished_on_time,
-        sum(n_closed_in_time)::bigint as n_closed_in_time,
-        sum(n_paid)::bigint as n_paid,
-        sum(n_paid_online)::bigint as n_paid_online,
-        sum(n_digitized)::bigint as n_digitized,
-        sum(n_e_result)::bigint as n_e_result,
-        sum(n_reused_data)::bigint as n_reused_data,
-        sum(n_identity_verified)::bigint as n_identity_verified,
-        sum(n_rated)::bigint as n_rated,
-        sum(n_satisfied)::bigint as n_satisfied,
-        sum(n_synced_national)::bigint as n_synced_national,
+        {{ sum_dossier_measures() }},
         max(load_id) as last_load_id
     from dossiers
     group by {{ unit_grouping_sets(['source_system', 'received_month']) }}  -- noqa: PRS

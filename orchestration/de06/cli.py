@@ -9,17 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from de06.formatting import format_vn
 from de06.settings import FEEDS, Settings
-
-
-def format_vn(value: float | None, unit: str = "rate", decimals: int = 2) -> str:
-    """Vietnamese number format: 99,07% for rates, 127.450 for counts."""
-    if value is None:
-        return "—"
-    number = value * 100 if unit == "rate" else value
-    text = f"{number:,.{decimals if unit != 'count' else 0}f}"
-    text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
-    return text + ("%" if unit == "rate" else "")
 
 
 def _cmd_info(settings: Settings, _: argparse.Namespace) -> int:
@@ -76,6 +67,68 @@ def _cmd_dbt(settings: Settings, args: argparse.Namespace) -> int:
     settings.ensure_dirs()
     with writer_lock(settings):
         return run_dbt(settings, args.dbt_args, check=False)
+
+
+def _cmd_mf(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.semantic import SemanticLayerError, run_mf
+
+    try:
+        return run_mf(settings, args.mf_args).returncode
+    except SemanticLayerError as exc:
+        print(f"de06 mf: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cmd_dashboard(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    from de06.dashboard import APP
+
+    if not settings.published_db.exists():
+        print(
+            f"de06 dashboard: no published database at {settings.published_db}: "
+            "run `de06 demo` or `de06 refresh` first",
+            file=sys.stderr,
+        )
+        return 1
+    streamlit = Path(sys.executable).with_name("streamlit")
+    cmd = [
+        str(streamlit),
+        "run",
+        str(APP),
+        "--server.address",
+        args.host,
+        "--server.port",
+        str(args.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--runner.magicEnabled",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    print(f"Dashboard on http://{args.host}:{args.port} (reads {settings.published_db})")
+    env = {**os.environ, "DE06_PUBLISHED_DB": str(settings.published_db)}
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
+    from de06.report import ReportError, make_report
+
+    out = Path(args.out).resolve() if args.out else settings.home / "reports"
+    try:
+        paths = make_report(settings.published_db, args.unit, args.period, out)
+    except ReportError as exc:
+        print(f"de06 report: {exc}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _refresh(settings: Settings, full_refresh: bool = False) -> int:
@@ -385,6 +438,30 @@ def build_parser() -> argparse.ArgumentParser:
     dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
     dbt.set_defaults(func=_cmd_dbt)
+    dash = sub.add_parser(
+        "dashboard",
+        help="serve the dashboard (Streamlit) over the published database on 127.0.0.1",
+    )
+    dash.add_argument("--port", type=int, default=8501)
+    dash.add_argument("--host", default="127.0.0.1")
+    dash.set_defaults(func=_cmd_dashboard)
+    rep = sub.add_parser(
+        "report",
+        help="the working group's report for a unit and period (XLSX and printable HTML, "
+        "Vietnamese), from the published database",
+    )
+    rep.add_argument("--unit", required=True, help="unit code: 75 (province), VN (nation), ...")
+    rep.add_argument("--period", required=True, help="2025-10, 2025-Q4, 2025-H2 or 2025")
+    rep.add_argument("--out", help="folder (default: $DE06_HOME/reports)")
+    rep.set_defaults(func=_cmd_report)
+    mf = sub.add_parser(
+        "mf",
+        help="query the semantic layer (MetricFlow) on the published database, read-only, e.g. "
+        "de06 mf query --metrics online_dossier_rate --group-by "
+        "dossier__province_code,metric_time__quarter",
+    )
+    mf.add_argument("mf_args", nargs=argparse.REMAINDER)
+    mf.set_defaults(func=_cmd_mf)
     return parser
 
 

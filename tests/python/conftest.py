@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,3 +89,36 @@ def markdown_sql_statements(path: Path) -> list[str]:
     """Every statement of the ```sql blocks of a Markdown file (README, analyst guide)."""
     blocks = re.findall(r"```sql\n(.*?)```", path.read_text(encoding="utf-8"), flags=re.S)
     return [s.strip() for block in blocks for s in block.split(";") if s.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(cmd: list[str], env: dict[str, str], ready_url: str, log: Path, timeout: float):
+    """Start a local server (its own session, so the children it starts stop with it), wait
+    until ``ready_url`` answers 200, and kill the whole session afterwards (some of them ignore
+    SIGTERM)."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    with urllib.request.urlopen(ready_url, timeout=5) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert proc.poll() is None, log.read_text()[-3000:]
+                assert time.monotonic() < deadline, f"{cmd[:2]} did not start in {timeout:.0f} s"
+                time.sleep(0.5)
+            yield proc
+        finally:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=30)

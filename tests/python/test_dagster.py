@@ -106,6 +106,8 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
         "marts/fct_dossier_reconciliation",
         "marts/fct_index_766",
         "marts/fct_index_766_what_if",
+        "marts/fct_dossier_counts_monthly",
+        "marts/dim_date",
     }
     schedule = defs.resolve_schedule_def("daily_refresh")
     assert schedule.cron_schedule == "0 2 * * *"
@@ -119,6 +121,7 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
         "intermediate/int_dossier_counts__monthly",
         "intermediate/int_dossier_reconciliation__pairs",
         "intermediate/int_dossier_reconciliation__monthly",
+        "marts/fct_dossier_counts_monthly",
     }
 
 

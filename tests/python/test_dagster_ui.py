@@ -7,17 +7,13 @@ The screenshot is the README's picture: DE06_UPDATE_SNAPSHOTS=1 writes it to doc
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from conftest import free_port, serving
 from test_dagster import dagster_home  # noqa: F401 (a fixture)
 from test_data_docs_browser import CHROMIUM, FLAGS, needs_chromium
 
@@ -27,43 +23,19 @@ README_IMAGE = Path(__file__).parents[2] / "docs" / "images" / "asset_graph.png"
 GROUPS = ("raw_feeds", "reference", "staging", "intermediate", "marts", "published")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def dagster_ui(dagster_home: dict[str, str], tmp_path: Path) -> Iterator[str]:  # noqa: F811
-    port = _free_port()
+    port = free_port()
     de06 = str(Path(sys.executable).with_name("de06"))
-    log = (tmp_path / "dagster_dev.log").open("w")
-    # its own session, so that the webserver, daemon and code server it starts stop with it
-    proc = subprocess.Popen(
-        [de06, "dagster", "--port", str(port)],
-        env={**os.environ, **dagster_home},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/server_info", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert proc.poll() is None, (tmp_path / "dagster_dev.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "dagster dev did not start in 3 minutes"
-            time.sleep(1)
+    with serving(
+        [de06, "dagster", "--port", str(port)],
+        {**os.environ, **dagster_home},
+        f"{url}/server_info",
+        tmp_path / "dagster_dev.log",
+        timeout=180,
+    ):
         yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # dagster's children may ignore SIGTERM
-        proc.wait(timeout=30)
-        log.close()
     text = (tmp_path / "dagster_dev.log").read_text()
     assert "Error loading repository location" not in text, text[-3000:]
 
