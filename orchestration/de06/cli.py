@@ -279,6 +279,12 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         f"  python -c \"import duckdb; print(duckdb.connect('{settings.published_db}', read_only=True)"
         ".sql('select * from marts.fct_indicator_values limit 5'))\""
     )
+    print(
+        "\nOr: de06 dashboard                                  (http://127.0.0.1:8501)\n"
+        "    de06 report --unit 75 --period 2025-Q4            (XLSX and printable HTML)\n"
+        "    de06 mf query --metrics online_dossier_rate --group-by "
+        "dossier__province_code,metric_time__quarter"
+    )
     return 0
 
 

@@ -309,7 +309,7 @@ def page_ranking() -> None:
             "ranking",
         )
     with right:
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
 
 def page_trends() -> None:
@@ -362,7 +362,7 @@ def page_trends() -> None:
         )
         .properties(height=380)
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     periods = sorted({(p["period_start"], p["period"]) for p in points})
     by_unit: dict[str, dict[str, float | None]] = {}
     for p in points:
