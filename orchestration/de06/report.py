@@ -28,9 +28,9 @@ from typing import Any
 
 import duckdb
 
-from de06.formatting import format_change, period_label
-from de06.formatting import format_vn as format_number
+from de06.formatting import format_change, format_vn, period_label
 from de06.periods import Period, parse_period
+from de06.reading import publish_info, published, rows
 
 ATTAINMENT_VI = {
     "exceeded": "Vượt chỉ tiêu",
@@ -95,12 +95,6 @@ def safe_text(value: object) -> str:
     return "'" + text if text.startswith(_FORMULA_TRIGGERS) else text
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object]) -> list[dict]:
-    cursor = con.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-
 def _resolve_unit(con: duckdb.DuckDBPyConnection, code: str, period: Period) -> Unit:
     """The unit with that code in the period: the one with figures for it, else the one valid
     at its end (codes were reused on 1 July 2025: 75 names two provinces in 2025)."""
@@ -131,11 +125,9 @@ def load(con: duckdb.DuckDBPyConnection, unit_code: str, period_code: str) -> Re
     except ValueError as exc:
         raise ReportError(str(exc)) from exc
     unit = _resolve_unit(con, unit_code.strip(), period)
-    run_id, published_at = con.execute(
-        "select run_id, published_at_utc from meta.publish_log"
-    ).fetchone()  # type: ignore[misc]
-    data = ReportData(unit, period, run_id, published_at)
-    data.headline = _rows(
+    publish = publish_info(con)
+    data = ReportData(unit, period, publish.run_id, publish.published_at)
+    data.headline = rows(
         con,
         f"""
         select f.indicator_code, i.name_vi, i.unit, i.direction, f.source, f.value, f.numerator,
@@ -151,7 +143,7 @@ def load(con: duckdb.DuckDBPyConnection, unit_code: str, period_code: str) -> Re
         """,
         [unit.key, period.code],
     )
-    tasks = _rows(
+    tasks = rows(
         con,
         """
         select plan_year, as_of, tasks_done, tasks_in_progress, tasks_not_started, tasks_total,
@@ -164,7 +156,7 @@ def load(con: duckdb.DuckDBPyConnection, unit_code: str, period_code: str) -> Re
     data.tasks = tasks[0] if tasks else None
     # the unit itself and the units under it: a province's departments, districts and
     # communes; every unit for the nation
-    data.not_reported = _rows(
+    data.not_reported = rows(
         con,
         """
         select s.unit_code, u.unit_name, s.unit_level, s.period, s.report_code, s.due_date,
@@ -180,7 +172,7 @@ def load(con: duckdb.DuckDBPyConnection, unit_code: str, period_code: str) -> Re
         """,
         [period.start, period.end, unit.level, unit.key, unit.key],
     )
-    index = _rows(
+    index = rows(
         con,
         """
         select distinct index_score, band_name_vi, total_points, computed_max_points, rank,
@@ -412,15 +404,15 @@ def write_html(data: ReportData, path: Path) -> Path:
         out.append(
             "<tr>"
             + _td(item["name_vi"])
-            + _td(format_number(item["value"], unit), True)
-            + _td(format_number(item["target"], unit) if item["target"] is not None else "—", True)
+            + _td(format_vn(item["value"], unit), True)
+            + _td(format_vn(item["target"], unit) if item["target"] is not None else "—", True)
             + _td(ATTAINMENT_VI.get(item["attainment"] or "", "—"), css=item["attainment"] or "")
             + _td(format_change(item["change_vs_previous_period"], unit), True)
             + _td(format_change(item["change_vs_previous_year"], unit), True)
             + _td(item["rank"] if item["rank"] is not None else "—", True)
             + _td(item["ranked_of"] if item["ranked_of"] is not None else "—", True)
-            + _td(format_number(item["numerator"], count_unit), True)
-            + _td(format_number(item["denominator"], count_unit), True)
+            + _td(format_vn(item["numerator"], count_unit), True)
+            + _td(format_vn(item["denominator"], count_unit), True)
             + "</tr>"
         )
     if not data.headline:
@@ -440,7 +432,7 @@ def write_html(data: ReportData, path: Path) -> Path:
             "</th><th>Tổng số</th><th>Quá hạn</th><th>Tỷ lệ hoàn thành</th></tr></thead><tbody>"
             "<tr>"
             + "".join(
-                _td(format_number(t[k], "count"), True)
+                _td(format_vn(t[k], "count"), True)
                 for k in (
                     "tasks_done",
                     "tasks_in_progress",
@@ -449,7 +441,7 @@ def write_html(data: ReportData, path: Path) -> Path:
                     "tasks_overdue",
                 )
             )
-            + _td(format_number(t["completion_rate"], "rate"), True)
+            + _td(format_vn(t["completion_rate"], "rate"), True)
             + "</tr></tbody></table>"
         )
     out.append("<h2>3. Đơn vị chưa báo cáo, báo cáo muộn hoặc bị loại</h2>")
@@ -472,23 +464,19 @@ def write_html(data: ReportData, path: Path) -> Path:
                 + _td(f"{item['due_date']:%d/%m/%Y}" if item["due_date"] else "—")
                 + _td(STATUS_VI.get(item["status"], item["status"]))
                 + _td(item["days_late"] if item["days_late"] is not None else "—", True)
-                + _td(format_number(item["rows_quarantined"], "count"), True)
+                + _td(format_vn(item["rows_quarantined"], "count"), True)
                 + "</tr>"
             )
         out.append("</tbody></table>")
     if data.index_766 is not None:
         i = data.index_766
         out.append("<h2>4. Bộ chỉ số 766 (tính lại từ số liệu)</h2><table><tbody>")
-        out.append(
-            "<tr><th>Điểm chỉ số</th>" + _td(format_number(i["index_score"], "points"), True)
-        )
+        out.append("<tr><th>Điểm chỉ số</th>" + _td(format_vn(i["index_score"], "points"), True))
         out.append("<th>Xếp loại</th>" + _td(i["band_name_vi"]) + "</tr>")
         rank = f"{i['rank']}/{i['ranked_of']}" if i["rank"] is not None else "—"
         out.append("<tr><th>Xếp hạng</th>" + _td(rank, True))
         published = (
-            format_number(i["published_score"], "points")
-            if i["published_score"] is not None
-            else "—"
+            format_vn(i["published_score"], "points") if i["published_score"] is not None else "—"
         )
         out.append("<th>Điểm công bố</th>" + _td(published, True) + "</tr>")
         out.append("</tbody></table>")
@@ -505,11 +493,8 @@ def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: P
     """Write the XLSX and the HTML report; returns their paths."""
     if not published_db.exists():
         raise ReportError(f"no published database at {published_db}: run `de06 refresh` first")
-    con = duckdb.connect(str(published_db), read_only=True)
-    try:
+    with published(published_db) as con:
         data = load(con, unit_code, period_code)
-    finally:
-        con.close()
     stem = f"bao_cao_de06_{data.unit.code}_{data.period.code}"
     return [
         write_xlsx(data, out_dir / f"{stem}.xlsx"),

@@ -122,3 +122,8 @@ def serving(cmd: list[str], env: dict[str, str], ready_url: str, log: Path, time
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
+
+
+def vn_percent(fraction: float) -> str:
+    """99,07% — written here, not imported from the project, so its formatting is checked."""
+    return f"{fraction * 100:.2f}".replace(".", ",") + "%"

@@ -16,17 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import free_port, serving
+from conftest import free_port, serving, vn_percent
 from test_data_docs_browser import CHROMIUM, FLAGS, needs_chromium
 
 pytestmark = [pytest.mark.slow, needs_chromium]
 
 IMAGES = Path(__file__).parents[2] / "docs" / "images"
-
-
-def vn_rate(fraction: float) -> str:
-    """99,07% — written here, not imported, so the page's formatting is checked too."""
-    return f"{fraction * 100:.2f}".replace(".", ",") + "%"
 
 
 @pytest.fixture
@@ -64,20 +59,17 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
                 [quarter],
             ).fetchall()
         )
-        hanoi = dict(
-            con.execute(
-                "select indicator_code, attainment from marts.fct_indicator_values_current_units "
+        hanoi = {
+            code: (value, attainment)
+            for code, value, attainment in con.execute(
+                "select indicator_code, value, attainment "
+                "from marts.fct_indicator_values_current_units "
                 "where unit_code = '01' and unit_level = 'province' and period = ? "
                 "and is_headline and dimension = ''",
                 [quarter],
             ).fetchall()
-        )
-        hanoi_online = con.execute(
-            "select value from marts.fct_indicator_values_current_units where unit_code = '01' "
-            "and unit_level = 'province' and period = ? and indicator_code = 'online_dossier_rate' "
-            "and is_headline and dimension = ''",
-            [quarter],
-        ).fetchone()[0]
+        }
+        hanoi_online, hanoi_online_attainment = hanoi["online_dossier_rate"]
         ranked = con.execute(
             "select f.unit_code, u.unit_name, f.value from marts.fct_indicator_values f "
             "join marts.dim_unit u using (unit_key) where f.indicator_code = 'online_dossier_rate' "
@@ -125,15 +117,15 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
             # the national scorecard: the newest quarter, every headline indicator
             text = open_page("", "scorecard")
             card = page.locator('[data-indicator="online_dossier_rate"]')
-            assert vn_rate(national["online_dossier_rate"]) in card.inner_text()
-            assert vn_rate(national["on_time_rate"]) in text
+            assert vn_percent(national["online_dossier_rate"]) in card.inner_text()
+            assert vn_percent(national["on_time_rate"]) in text
             assert "Toàn quốc" in text and "Quý" in text
 
             # the provincial scorecard (Hà Nội first), status colours from the attainment
             text = open_page("province", "scorecard")
             card = page.locator('[data-indicator="online_dossier_rate"]')
-            assert vn_rate(hanoi_online) in card.inner_text()
-            assert hanoi["online_dossier_rate"] in (card.get_attribute("class") or "")
+            assert vn_percent(hanoi_online) in card.inner_text()
+            assert hanoi_online_attainment in (card.get_attribute("class") or "")
             assert "Hà Nội" in text
 
             # the ranking: 34 provinces in the newest quarter, 63 in the second quarter of 2025
@@ -141,7 +133,7 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
             rows = page.get_by_test_id("ranking").locator("tbody tr")
             assert rows.count() == 34
             first = rows.first.inner_text()
-            assert ranked[0][1] in first and vn_rate(ranked[0][2]) in first
+            assert ranked[0][1] in first and vn_percent(ranked[0][2]) in first
             page.get_by_test_id("stSelectbox").nth(2).click()
             page.get_by_role("option", name="Quý II/2025").click()
             expect(page.get_by_text("63 đơn vị được xếp hạng")).to_be_visible(timeout=30_000)
@@ -153,7 +145,7 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
             # trends re-based on today's units: the nation's first month
             text = open_page("trends", "trend")
             first_row = page.get_by_test_id("trend").locator("tbody tr", has_text="Việt Nam")
-            assert vn_rate(trend_first[1]) in first_row.inner_text()
+            assert vn_percent(trend_first[1]) in first_row.inner_text()
             assert page.get_by_test_id("stVegaLiteChart").count() == 1
 
             # the 766 index: the province ranked first

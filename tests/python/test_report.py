@@ -9,9 +9,11 @@ import duckdb
 import openpyxl
 import pytest
 
+from conftest import vn_percent
 from de06.cli import main
+from de06.formatting import period_label
 from de06.periods import parse_period
-from de06.report import ReportError, make_report, period_label, safe_text
+from de06.report import ReportError, make_report, safe_text
 
 HEADLINE = """
     select indicator_code, value, target, attainment, change_vs_previous_period,
@@ -28,10 +30,6 @@ def _sheet_rows(ws, first: int = 6) -> list[tuple]:
             break
         rows.append(row)
     return rows
-
-
-def _vn_percent(fraction: float) -> str:
-    return f"{fraction * 100:.2f}".replace(".", ",") + "%"
 
 
 def _report(built, monkeypatch, tmp_path: Path, unit: str, period: str) -> tuple[Path, Path]:
@@ -120,7 +118,7 @@ def test_province_report_figures_are_the_marts(built, published, monkeypatch, tm
     # the printable page: Vietnamese number formats
     text = page.read_text(encoding="utf-8")
     assert '<html lang="vi">' in text and "@page" in text
-    assert f">{_vn_percent(expected['online_dossier_rate'][0])}<" in text
+    assert f">{vn_percent(expected['online_dossier_rate'][0])}<" in text
     assert "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06" in text
 
 

@@ -20,6 +20,7 @@ import streamlit as st
 from de06.dashboard import data
 from de06.formatting import format_change, format_vn, period_label
 from de06.periods import parse_period
+from de06.reading import Publish, publish_info, published
 from de06.settings import Settings
 
 TEXT: dict[str, tuple[str, str]] = {
@@ -155,8 +156,8 @@ def settings() -> Settings:
     return Settings.from_env()
 
 
-def header(con: Any) -> data.Publish:
-    info = data.publish_info(con)
+def header(con: Any) -> Publish:
+    info = publish_info(con)
     st.caption(
         f"{t('published')} {info.published_at:%d/%m/%Y %H:%M} UTC · {t('refresh')} {info.run_id}"
     )
@@ -213,7 +214,7 @@ def cards(items: Sequence[dict]) -> None:
 
 def page_national() -> None:
     st.header(t("national"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         header(con)
         period = pick_period(con, "national")
         if period is None:
@@ -229,7 +230,7 @@ def page_national() -> None:
 
 def page_province() -> None:
     st.header(t("province"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         header(con)
         provinces = data.provinces_today(con)
         chosen = st.selectbox(
@@ -252,7 +253,7 @@ def page_province() -> None:
 
 def page_ranking() -> None:
     st.header(t("ranking"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         header(con)
         indicator = pick_indicator(con, "ranking_indicator")
         period = pick_period(con, "ranking")
@@ -314,7 +315,7 @@ def page_ranking() -> None:
 
 def page_trends() -> None:
     st.header(t("trends"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         header(con)
         indicator = pick_indicator(con, "trend_indicator")
         grain = st.selectbox(
@@ -382,7 +383,7 @@ def page_trends() -> None:
 
 def page_index() -> None:
     st.header(t("index"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         header(con)
         choices = data.index_766_periods(con)
         if not choices:
@@ -441,7 +442,7 @@ def page_index() -> None:
 
 def page_quality() -> None:
     st.header(t("quality"))
-    with data.published(settings().published_db) as con:
+    with published(settings().published_db) as con:
         info = header(con)
         counts = data.check_counts(con)
         failed = data.failed_checks(con)

@@ -8,14 +8,12 @@ recomputes a rate.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
+
+from de06.reading import rows
 
 # the indicators of the scorecards, in the order shown (the catalogue's headline ones)
 SCORECARD = (
@@ -33,33 +31,6 @@ SCORECARD = (
     "task_completion_rate",
 )
 GRAINS = ("quarter", "month", "half_year", "year")
-
-
-@dataclass(frozen=True)
-class Publish:
-    run_id: str
-    published_at: dt.datetime
-
-
-@contextmanager
-def published(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The published database, read-only, for one rerun of a page."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        yield con
-    finally:
-        con.close()
-
-
-def rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] = ()) -> list[dict]:
-    cursor = con.execute(sql, list(params))
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
-
-
-def publish_info(con: duckdb.DuckDBPyConnection) -> Publish:
-    run_id, at = con.execute("select run_id, published_at_utc from meta.publish_log").fetchone()  # type: ignore[misc]
-    return Publish(run_id, at)
 
 
 def indicators(con: duckdb.DuckDBPyConnection) -> list[dict]:
