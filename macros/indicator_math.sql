@@ -33,6 +33,8 @@
     against the previous period and the same period a year earlier (same unit, indicator,
     dimension and source), and its competition rank (ties share a rank) among the headline
     values of the same level, period, indicator and dimension whose `is_rankable` is true.
+    Only the periods this run computes (incremental by period): their change columns read the
+    other periods' values from `values`, which holds every period.
 -#}
 ranked as (
 
@@ -80,6 +82,7 @@ left join ranked as r
         and v.indicator_code = r.indicator_code
         and v.dimension = r.dimension
         and v.source = r.source
+where {{ in_periods_to_refresh('v.period') }}
 {%- endmacro %}
 
 {% macro join_seed_targets(unit_code, unit_level, year, indicator_code) -%}

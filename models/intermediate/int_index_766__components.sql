@@ -132,3 +132,4 @@ select
     missing_reason is null as is_computed,
     missing_reason
 from rated
+where {{ in_periods_to_refresh() }}

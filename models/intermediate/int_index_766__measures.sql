@@ -64,4 +64,5 @@ select
 from monthly as m
 inner join named on m.measure = named.measure
 inner join periods as p on m.received_month between p.period_start and p.period_end
+where {{ in_periods_to_refresh('p.period') }}
 group by all

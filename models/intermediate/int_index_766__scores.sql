@@ -129,3 +129,4 @@ select
 from scored as s
 left join banded as b on s.unit_key = b.unit_key and s.period = b.period
 left join ranked as r on s.unit_key = r.unit_key and s.period = r.period
+where {{ in_periods_to_refresh('s.period') }}

@@ -151,3 +151,4 @@ select
     source_load_id,
     source_row_number
 from enriched
+where {{ in_periods_to_refresh() }}

@@ -152,3 +152,4 @@ select
     numerator::double as numerator,
     denominator::double as denominator
 from by_period
+where {{ in_periods_to_refresh() }}

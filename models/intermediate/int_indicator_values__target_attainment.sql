@@ -88,3 +88,4 @@ select
     'derived' as source,
     true as is_headline
 from valued
+where {{ in_periods_to_refresh() }}

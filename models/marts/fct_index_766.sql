@@ -118,3 +118,4 @@ left join published as pg
     on c.unit_key = pg.unit_key
         and c.period = pg.period
         and c.group_code = pg.dimension
+where {{ in_periods_to_refresh('c.period') }}

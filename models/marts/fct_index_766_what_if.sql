@@ -128,3 +128,4 @@ from allocated as p
 inner join {{ ref('index_766_components') }} as i
     on p.weights_version = i.weights_version
         and p.component_code = i.component_code
+where {{ in_periods_to_refresh('p.period') }}

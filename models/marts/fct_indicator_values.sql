@@ -7,11 +7,14 @@ with
 
 assessed as (
 
+    -- the periods this run computes, and those their change columns read
     select * from {{ ref('int_indicator_values__assessed') }}
+    where {{ period_in('period', periods_to_read()) }}
 
     union all by name
 
     select * from {{ ref('int_indicator_values__target_attainment') }}
+    where {{ period_in('period', periods_to_read()) }}
 
 ),
 

@@ -11,7 +11,9 @@ with
 
 assessed as (
 
+    -- the periods this run computes, and those their change columns read
     select * from {{ ref('int_indicator_values__assessed') }}
+    where {{ period_in('period', periods_to_read()) }}
 
 ),
 

@@ -23,6 +23,21 @@ from de06.settings import Settings
 
 TEST_KEY = "test-pseudonym-key"
 # small but complete: every province before and after 1 July 2025, 24 months
+# the unit × period models, incremental by period (macros/incremental_periods.sql)
+PERIOD_CHAIN_INTERMEDIATE = [
+    "int_indicator_values__dossiers",
+    "int_indicator_values__assessed",
+    "int_indicator_values__target_attainment",
+    "int_index_766__measures",
+    "int_index_766__components",
+    "int_index_766__scores",
+]
+PERIOD_CHAIN_MARTS = [
+    "fct_indicator_values",
+    "fct_indicator_values_current_units",
+    "fct_index_766",
+    "fct_index_766_what_if",
+]
 E2E_CONFIG = GenerateConfig(seed=11, start_month="2024-07", months=18, dossiers_per_month=2_500)
 
 

@@ -3,8 +3,10 @@
 The feeds arrive in three batches, with late versions: dossiers finished months after they were
 received, received dates corrected into another month (one month left with no dossiers at all),
 units corrected, a stale version older than the one already loaded, and dossiers only the portal
-had that reach the provincial system in another month. After each batch the models run
-incrementally, then once more with a partition's month range and nothing new. Every mart and
+had that reach the provincial system in another month; then ratings corrected in one month (the
+unit × period models recompute its periods and their neighbours, no other), and a submission
+for a period no dossier touches (they see it by the change log's fingerprints). After each batch the
+models run incrementally, then once more with a partition's month range and nothing new. Every mart and
 every incremental model is copied aside after the last batch and again after the month range;
 then the whole project is rebuilt with --full-refresh, and both copies must be identical to it
 row for row.
@@ -18,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import make_settings
+from conftest import PERIOD_CHAIN_INTERMEDIATE, PERIOD_CHAIN_MARTS, make_settings
 from de06.generate import GenerateConfig, generate
 from de06.pipeline import ingest_landing, run_dbt
 from de06.settings import Settings
@@ -33,6 +35,8 @@ INCREMENTAL = [
     "int_dossier_reconciliation__pairs",
     "int_dossier_reconciliation__monthly",
     "int_dossier_backlog__month_ends",
+    # incremental by period (the marts of the chain are compared as marts)
+    *PERIOD_CHAIN_INTERMEDIATE,
 ]
 # when a row was computed (the next run's watermarks), not what it says: left out of the comparison
 WHEN_COMPUTED = {
@@ -87,6 +91,29 @@ def _nation(settings: Settings, sql: str, month: str) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
+def _periods_computed(settings: Settings) -> dict[str, set[str] | None]:
+    """The periods each unit × period model computed in its last run (None: every one)."""
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        rows = con.execute("select model, periods from intermediate.period_watermarks").fetchall()
+    finally:
+        con.close()
+    return {model: None if periods is None else set(periods) for model, periods in rows}
+
+
+def _reported(settings: Settings, period: str) -> int:
+    """Reported values of a period in fct_indicator_values."""
+    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
+    try:
+        row = con.execute(
+            "select count(*) from marts.fct_indicator_values where period = ? and source = 'reported'",
+            [period],
+        ).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
 def _set_aside(settings: Settings, schema: str) -> list[tuple[str, str]]:
     """Copy every mart and every incremental model into ``schema``; return (schema, table)s."""
     warehouse = duckdb.connect(str(settings.warehouse_db))
@@ -122,8 +149,13 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     con = duckdb.connect()
 
     # batch 1: three months, submissions and tasks, and five dossiers received in December 2024
+    # the 2023 submission arrives last, alone: a change no dossier month names
+    historic = "submissions_2023-H1_historic.csv"
     shutil.copytree(
-        generated / "submissions", settings.landing_dir / "submissions", dirs_exist_ok=True
+        generated / "submissions",
+        settings.landing_dir / "submissions",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(historic),
     )
     shutil.copytree(generated / "tasks", settings.landing_dir / "tasks", dirs_exist_ok=True)
     december = work / "dossiers_provincial_2024-12_late.parquet"
@@ -297,6 +329,48 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     assert _nation(settings, RECEIVED, "2024-12-01") == 0  # cleared, not left behind
     assert _nation(settings, RECEIVED, "2025-01-01") == jan_before - 30 + 5
     assert _nation(settings, ONLY_PORTAL, "2025-03-01") == only_portal_march - arrived
+
+    # batch 4: the 2023 submission alone. The unit × period models see it through the change
+    # log's fingerprint of the submissions (a whole input: every period is recomputed)
+    shutil.copy2(generated / "submissions" / historic, settings.landing_dir / "submissions")
+    assert [r.status for r in ingest_landing(settings)] == ["loaded"]
+    assert _reported(settings, "2023-H1") == 0
+    run_dbt(settings, ["run"])
+    assert _reported(settings, "2023-H1") > 0
+    assert set(_periods_computed(settings).values()) == {None}  # every period
+
+    # batch 5: February's ratings corrected, nothing else. One month changes, so the unit ×
+    # period models recompute its periods and those whose change columns read them (worked out
+    # by hand from the calendar), and no other
+    rated = work / "dossiers_provincial_2025-02_rated.parquet"
+    con.execute(f"attach '{settings.warehouse_db}' as warehouse (read_only)")
+    assert (
+        _write(
+            con,
+            f"""select * replace ('very_satisfied' as satisfaction,
+                                 timestamp '{LATE_AT}' as updated_at)
+                from {_newest(generated / "dossiers" / "dossiers_provincial_2025-02.parquet")}
+                where status = 'finished' and satisfaction is distinct from 'very_satisfied'
+                    and dossier_id not in (  -- not one of the earlier corrections
+                        select dossier_id from warehouse.raw.dossiers
+                        where updated_at = timestamp '{LATE_AT}')
+                order by dossier_id limit 20""",
+            rated,
+        )
+        == 20
+    )
+    con.execute("detach warehouse")
+    shutil.move(str(rated), settings.landing_dir / "dossiers" / rated.name)
+    assert [r.status for r in ingest_landing(settings)] == ["loaded"]
+    run_dbt(settings, ["run"])
+    expected = {
+        *("2025-02", "2025-Q1", "2025-H1", "2025"),  # the periods holding February
+        *("2025-03", "2025-Q2", "2025-H2", "2026"),  # their next periods
+        *("2026-02", "2026-Q1", "2026-H1"),  # a year later (2026 is there already)
+    }
+    assert _periods_computed(settings) == {
+        model: expected for model in (*PERIOD_CHAIN_INTERMEDIATE, *PERIOD_CHAIN_MARTS)
+    }
     tables = _set_aside(settings, "after_batches")
     # a partition's month range with nothing new: recomputes February and March as they are
     vars_ = '{"dossier_months_from": "2025-02-01", "dossier_months_to": "2025-03-01"}'
