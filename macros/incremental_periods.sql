@@ -1,5 +1,5 @@
 {#-
-    The incremental unit × period models (see docs/design.md, "Incremental refreshes").
+    The incremental unit × period models (see docs/design.md, "The unit × period models").
 
     The indicator and 766 models hold one row per unit, period (month, quarter, half-year,
     year) and indicator or component. A new month of dossiers changes a few periods; rebuilding
@@ -17,12 +17,15 @@
        change to the model's code, or no watermark means every period. Otherwise the changed
        months give the periods that hold them, and the periods whose change columns read those
        (the next period of the same grain, the same period a year later).
-    4. The model computes from its whole inputs as before, keeps only those periods' rows, and
-       the strategy deletes and inserts them: each period is written whole (ranks and changes
-       are within a period), so the rows equal a full rebuild's.
+    4. The model computes as before, keeps only those periods' rows, and the strategy deletes
+       and inserts them: each period is written whole (ranks are within a period, and the
+       change columns read periods the model has as inputs), so the rows equal a full
+       rebuild's. The two marts with change columns read only the periods they compute and
+       those they compare with (`periods_to_read`).
 
     A model takes changes only as far as every chain model it reads has taken them in, so a
-    run that selects part of the chain leaves nothing behind.
+    run that selects part of the chain leaves nothing behind: what its parents have not taken
+    in waits for a later run.
 -#}
 
 {#- The models of the chain: those with strategy `replace_periods`. -#}
