@@ -141,17 +141,21 @@
         {{ return(periods) }}
     {%- endif -%}
     {%- set query -%}
-        select unnest([period, previous_period, same_period_previous_year])
-        from {{ ref('int_periods') }}
-        where {{ period_in('period', periods) }}
+        select distinct read from (
+            select unnest([period, previous_period, same_period_previous_year]) as read
+            from {{ ref('int_periods') }}
+            where {{ period_in('period', periods) }}
+        )
+        where read is not null
+        order by 1
     {%- endset -%}
-    {%- set read = [] -%}
-    {%- for found in run_query(query).rows -%}
-        {%- if found[0] is not none and (found[0] | string) not in read -%}
-            {%- do read.append(found[0] | string) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {{ return(read | sort) }}
+    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+{%- endmacro %}
+
+
+{#- periods as SQL string literals: '2025-01', '2025-Q1' -#}
+{% macro period_literals(periods) -%}
+    {%- for period in periods %}'{{ period }}'{{ ', ' if not loop.last }}{% endfor -%}
 {%- endmacro %}
 
 
@@ -160,7 +164,7 @@
     {%- if periods is none -%}
         true
     {%- elif periods -%}
-        {{ column }} in ({% for period in periods %}'{{ period }}'{{ ', ' if not loop.last }}{% endfor %})
+        {{ column }} in ({{ period_literals(periods) }})
     {%- else -%}
         false
     {%- endif -%}
@@ -201,7 +205,7 @@
             {{ state['through'] }},
             '{{ local_md5(model.raw_code) }}',
             now()::timestamp,
-            {% if state['periods'] is none %}null{% else %}[{% for period in state['periods'] %}'{{ period }}'{{ ', ' if not loop.last }}{% endfor %}]::varchar[]{% endif %},
+            {% if state['periods'] is none %}null{% else %}[{{ period_literals(state['periods']) }}]::varchar[]{% endif %},
             '{{ state['why'] }}'
         )
     {%- endif -%}

@@ -3,18 +3,20 @@
 -- side, with target, attainment, change and rank. `is_headline` marks the one value per unit,
 -- period, indicator and dimension that dashboards show (computed, else reported, else derived).
 
+{#- the periods this run computes, and those their change columns read -#}
+{%- set read = periods_to_read() %}
+
 with
 
 assessed as (
 
-    -- the periods this run computes, and those their change columns read
     select * from {{ ref('int_indicator_values__assessed') }}
-    where {{ period_in('period', periods_to_read()) }}
+    where {{ period_in('period', read) }}
 
     union all by name
 
     select * from {{ ref('int_indicator_values__target_attainment') }}
-    where {{ period_in('period', periods_to_read()) }}
+    where {{ period_in('period', read) }}
 
 ),
 

@@ -81,37 +81,31 @@ ONLY_PORTAL = (
 )
 
 
-def _nation(settings: Settings, sql: str, month: str) -> int:
-    """One nation-level figure of an intermediate model for a month (0 when it has no row)."""
+def _rows(settings: Settings, sql: str, params: list[object] | None = None) -> list[tuple]:
+    """A query's rows from the warehouse, read-only (no other process holds it between runs)."""
     con = duckdb.connect(str(settings.warehouse_db), read_only=True)
     try:
-        row = con.execute(sql, [month]).fetchone()
+        return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
-    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _nation(settings: Settings, sql: str, month: str) -> int:
+    """One nation-level figure of an intermediate model for a month (0 when it has no row)."""
+    rows = _rows(settings, sql, [month])
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _periods_computed(settings: Settings) -> dict[str, set[str] | None]:
     """The periods each unit × period model computed in its last run (None: every one)."""
-    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
-    try:
-        rows = con.execute("select model, periods from intermediate.period_watermarks").fetchall()
-    finally:
-        con.close()
+    rows = _rows(settings, "select model, periods from intermediate.period_watermarks")
     return {model: None if periods is None else set(periods) for model, periods in rows}
 
 
 def _reported(settings: Settings, period: str) -> int:
     """Reported values of a period in fct_indicator_values."""
-    con = duckdb.connect(str(settings.warehouse_db), read_only=True)
-    try:
-        row = con.execute(
-            "select count(*) from marts.fct_indicator_values where period = ? and source = 'reported'",
-            [period],
-        ).fetchone()
-    finally:
-        con.close()
-    return int(row[0]) if row else 0
+    sql = "select count(*) from marts.fct_indicator_values where period = ? and source = 'reported'"
+    return int(_rows(settings, sql, [period])[0][0])
 
 
 def _set_aside(settings: Settings, schema: str) -> list[tuple[str, str]]:
