@@ -259,6 +259,12 @@
                 from changed_versions as v
                 inner join horizons as h on v.source_system = h.source_system
             ),
+            -- a dossier none of whose versions was ever overdue at a month end changes none
+            -- (most of a new month's): left out before the grouping
+            ever_overdue as (
+                select distinct source_system, dossier_id from version_months
+                where last_month >= first_month
+            ),
             per_dossier as (
                 select
                     count(*) > 1 and count(distinct placement) = 1 as same_placement,
@@ -266,6 +272,7 @@
                     min(last_month) as earliest_end,
                     max(last_month) as latest_end
                 from version_months
+                semi join ever_overdue using (source_system, dossier_id)
                 group by source_system, dossier_id
             ),
             changed as (
@@ -285,13 +292,12 @@
                     - interval 1 month,
                     interval 1 month
                 )) as snapshot_month
-                from {{ ref('int_dossiers__enriched') }} as e
+                from {{ ref('int_dossiers__backlog_candidates') }} as e
                 inner join horizons as h on e.source_system = h.source_system
                 where e.built_at > (
                     select coalesce(max(enriched_built_at), timestamp '1900-01-01') from {{ this }}
                 )
                     and e.load_id <= {{ watermark }}
-                    and e.due_at is not null
             )
             select cast(snapshot_month as date) from newly_known
             union
@@ -302,4 +308,64 @@
     {%- endset -%}
     {#- 3.: the counts' months, from the same marks -#}
     {{ return(dossier_months_to_replace(['source_system', 'dossier_id'], also=backlog_months)) }}
+{%- endmacro %}
+
+
+{#- The rows of int_dossiers__enriched rewritten since this model's newest `built_at` (a
+    literal when the run executes, so DuckDB skips the row groups written before it). -#}
+{% macro rebuilt_since_watermark(column) -%}
+    {%- set enriched = ref('int_dossiers__enriched') -%}
+    {%- if execute and is_incremental() -%}
+        {%- set found = run_query(
+            "select strftime(coalesce(max(built_at), timestamp '1900-01-01'), '%Y-%m-%d %H:%M:%S.%f') from "
+            ~ this) -%}
+        {{ column }} > timestamp '{{ found.columns[0].values()[0] }}'
+    {%- else -%}
+        {{ column }} > (select coalesce(max(built_at), timestamp '1900-01-01') from {{ this }})
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#- Incremental strategy for a model that keeps some of int_dossiers__enriched's rows
+    (int_dossiers__backlog_candidates): delete every dossier enriched rewrote since the
+    model's watermark, then insert those of them the model keeps. A dossier that is no longer
+    kept leaves, which delete+insert on the new rows' keys would miss. -#}
+{% macro get_incremental_replace_rebuilt_sql(arg_dict) -%}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ target }} as existing
+    using (
+        select {{ keys | join(', ') }} from {{ ref('int_dossiers__enriched') }}
+        where {{ rebuilt_since_watermark('built_at') }}
+    ) as rebuilt
+    where {% for key in keys %}existing.{{ key }} = rebuilt.{{ key }}{{ ' and ' if not loop.last }}{% endfor %};
+
+    insert into {{ target }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{%- endmacro %}
+
+
+{#- The months int_dossier_reconciliation__pairs reads of int_dossiers__enriched in an
+    incremental run, as literals (zone maps then skip every other month): the months of the
+    changed versions and of the versions they replaced, and both months of the old pairs of
+    the changed ids. The other side of a changed id is either changed too (its months are
+    among the first), or unchanged since the last run, and then its month is named by the old
+    pair. That old pair is found without looking every id up: if the id's changed side
+    existed before, the version it had then was replaced by a load since, so the old pair's
+    month for that side is among the first months; if it did not, the old pair lacked that
+    side (not matched: about 1 pair in 100). With a month range, the first months hold every
+    version of the range's dossiers, so every old pair's month. -#}
+{% macro pair_months_to_read() -%}
+    {%- set months = dossier_months_to_replace(['dossier_id']) -%}
+    {%- set old_pairs -%}
+        select unnest([received_month, portal_received_month])
+        from {{ this }}
+        semi join ({{ changed_dossiers(['dossier_id']) }}) as changed using (dossier_id)
+        where not is_matched
+            or {{ month_in('received_month', months) }}
+            or {{ month_in('portal_received_month', months) }}
+    {%- endset -%}
+    {%- set found = months + query_months(old_pairs) -%}
+    {{ return(found | unique | sort) }}
 {%- endmacro %}

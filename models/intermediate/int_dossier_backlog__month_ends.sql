@@ -27,10 +27,10 @@ with
 
 dossiers as (
 
-    select * from {{ ref('int_dossiers__enriched') }}
+    -- every dossier that can be overdue at a month end: the rest never is
+    select * from {{ ref('int_dossiers__backlog_candidates') }}
     where province_unit_key is not null
     {%- if months is not none %}
-        and due_at is not null
         {%- if months %}
         -- due before the last month end asked for, open after the first
         and received_month <= date '{{ months[-1] }}'
@@ -85,7 +85,6 @@ overdue as (
         )) as timestamp) as month_end_at
     from dossiers as d
     inner join horizons as h on d.source_system = h.source_system
-    where d.due_at is not null
 
 ),
 
@@ -174,10 +173,10 @@ select
     g.unit_level,
     g.unit_key,
     cast(coalesce(c.n_overdue_backlog, 0) as bigint) as n_overdue_backlog,
-    -- the newest raw load and the newest rewrite of int_dossiers__enriched when the row was
-    -- computed: the watermarks of the next run
+    -- the newest raw load and the newest rewrite of int_dossiers__enriched's candidates when
+    -- the row was computed: the watermarks of the next run
     (select max(v.load_id) from {{ ref('stg_dossier_feed__dossier_versions') }} as v) as last_load_id,
-    (select max(e.built_at) from {{ ref('int_dossiers__enriched') }} as e) as enriched_built_at
+    (select max(e.built_at) from {{ ref('int_dossiers__backlog_candidates') }} as e) as enriched_built_at
 from grid as g
 left join counted as c
     on g.source_system = c.source_system

@@ -20,7 +20,8 @@ open_not_due as (
         d.received_month,
         {{ grouped_unit_level_and_key() }},
         count(*)::bigint as n_open_not_due
-    from {{ ref('int_dossiers__enriched') }} as d
+    -- every open dossier with a due time is a backlog candidate
+    from {{ ref('int_dossiers__backlog_candidates') }} as d
     inner join {{ ref('int_dossier_feeds__as_of') }} as n on d.source_system = n.source_system
     where d.province_unit_key is not null
         and d.closed_at is null

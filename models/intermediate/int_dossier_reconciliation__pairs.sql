@@ -5,8 +5,9 @@
 -- the March 2025 merger were already followed to their successor in int_dossiers__enriched, so
 -- a portal that still files a merged department's dossiers under the old code matches.
 -- Incremental on the dossier id: a run re-pairs the ids with a version loaded since the last
--- run in either system (or received in the months a partitioned run asks for), and deletes
--- their old pairs within the months those can be in (strategy `replace_dossiers`).
+-- run in either system (or received in the months a partitioned run asks for), reading
+-- enriched only in the months their rows can be in, and deletes their old pairs within the
+-- months those can be in (strategy `replace_dossiers`).
 
 -- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
 
@@ -26,12 +27,14 @@ with
 -- read twice (once per system). A full build does not materialise it, so each read takes only
 -- its system's rows and the columns it needs (materialised, every column of every dossier was
 -- copied first: 9.6 s against 7.6 s at 10 M dossiers); an incremental run does, so the changed
--- ids are looked up in the whole table once, not twice
+-- ids are looked up once, not twice, and only in the months their rows can be in
+-- (`pair_months_to_read`; a new month at 50 M dossiers: 7.3 s for the model instead of 11.9 s)
 dossiers as {% if not is_incremental() %}not {% endif %}materialized (
 
     select * from {{ ref('int_dossiers__enriched') }}
     {%- if is_incremental() %}
         semi join ({{ changed_dossiers(['dossier_id']) }}) as changed using (dossier_id)
+    where {{ month_in('received_month', pair_months_to_read()) }}
     {%- endif %}
 
 ),

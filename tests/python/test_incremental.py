@@ -31,6 +31,7 @@ CONFIG = GenerateConfig(seed=13, start_month="2025-01", months=8, dossiers_per_m
 LATE_AT = "2025-09-25 08:00:00"  # the corrections' version time (after every generated version)
 INCREMENTAL = [
     "int_dossiers__enriched",
+    "int_dossiers__backlog_candidates",
     "int_dossier_counts__monthly",
     "int_dossier_reconciliation__pairs",
     "int_dossier_reconciliation__monthly",
@@ -41,6 +42,7 @@ INCREMENTAL = [
 # when a row was computed (the next run's watermarks), not what it says: left out of the comparison
 WHEN_COMPUTED = {
     "int_dossiers__enriched": ["built_at"],
+    "int_dossiers__backlog_candidates": ["built_at"],
     "int_dossier_backlog__month_ends": ["last_load_id", "enriched_built_at"],
 }
 
@@ -226,7 +228,7 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     assert _nation(settings, RECEIVED, "2025-02-01") == feb_before + 30
 
     # batch 3: the last months; the December dossiers move to January (December is left
-    # empty) and May dossiers finish late; this run also asks for February and March
+    # empty) and May dossiers finish late
     moved = work / "dossiers_provincial_2024-12_moved.parquet"
     _write(
         con,
@@ -249,24 +251,38 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     )
     # the dossiers only the portal had in March (the generator makes few) reach the provincial
     # system, received in May by its account: their pairs leave March, a month no changed
-    # version names
+    # version names. Those of June do too, received in April by the province's account:
+    # nothing else in this batch touches June, so only their old pairs say where their portal
+    # side is
     from_portal = work / "dossiers_provincial_2025-05_from_portal.parquet"
     portal_march = generated / "dossiers" / "dossiers_national_portal_2025-03.parquet"
-    arrived = _write(
+    portal_june = generated / "dossiers" / "dossiers_national_portal_2025-06.parquet"
+
+    def provincial_copy(days: int) -> str:
+        return f"""* replace ('provincial' as source_system,
+                    received_at + interval ({days}) day as received_at,
+                    due_at + interval ({days}) day as due_at,
+                    finished_at + interval ({days}) day as finished_at,
+                    synced_national_at + interval ({days}) day as synced_national_at,
+                    timestamp '{LATE_AT}' as updated_at)"""
+
+    _write(
         con,
-        f"""select * replace ('provincial' as source_system,
-                    received_at + interval 61 day as received_at,
-                    due_at + interval 61 day as due_at,
-                    finished_at + interval 61 day as finished_at,
-                    synced_national_at + interval 61 day as synced_national_at,
-                    timestamp '{LATE_AT}' as updated_at)
-            from {_newest(portal_march)}
-            where dossier_id like 'CDVCQG-%' and day(received_at) <= 28""",
+        f"""select {provincial_copy(61)} from {_newest(portal_march)}
+            where dossier_id like 'CDVCQG-%' and day(received_at) <= 28
+            union all
+            select {provincial_copy(-61)} from {_newest(portal_june)}
+            where dossier_id like 'CDVCQG-%'""",
         from_portal,
     )
-    assert arrived >= 1
+    arrived, arrived_from_june = con.execute(
+        "select count(*) filter (where received_at >= '2025-05-01'), "
+        f"count(*) filter (where received_at < '2025-05-01') from '{from_portal}'"
+    ).fetchall()[0]
+    assert arrived >= 1 and arrived_from_june >= 1, (arrived, arrived_from_june)
     only_portal_march = _nation(settings, ONLY_PORTAL, "2025-03-01")
-    assert only_portal_march >= arrived
+    only_portal_june = _nation(settings, ONLY_PORTAL, "2025-06-01")
+    assert only_portal_march >= arrived and only_portal_june >= arrived_from_june
     # dossiers whose backlog changes only at month ends nothing else in this batch names (no
     # dossier received in them changed, and they are not new month ends): January dossiers due
     # in February and finished in time were in fact finished a month late (now overdue at the
@@ -303,11 +319,50 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
         moved_unit,
     )
     assert finished_late >= 1 and unit_changed >= 1, (finished_late, unit_changed)
+    # January dossiers finished after the end of the month they fell due in (backlog
+    # candidates) were in fact finished an hour after they were received: they leave the
+    # candidates, and the month ends they were open at
+    finished_early = work / "dossiers_provincial_2025-01_finished_early.parquet"
+    left = _write(
+        con,
+        f"""select * replace (received_at + interval 1 hour as finished_at,
+                timestamp '{LATE_AT}' as updated_at)
+            from {_newest(jan)}
+            where status = 'finished' and due_at > received_at + interval 1 hour
+                and finished_at >= date_trunc('month', greatest(due_at, received_at))
+                    + interval 1 month
+                and dossier_id not in (select dossier_id from read_parquet('{corrected}'))
+            order by dossier_id limit 10""",
+        finished_early,
+    )
+    assert left == 10, left
+    # the portal sends again its copies of the dossiers batch 2 moved to February, still filed
+    # in January there: their pairs' provincial side is in February, which nothing in this
+    # batch names; only the old pairs say so
+    resent = work / "dossiers_national_portal_2025-01_resent.parquet"
+    portal_january = generated / "dossiers" / "dossiers_national_portal_2025-01.parquet"
+    moved_to_february = (
+        f"select dossier_id from read_parquet('{corrected}') where received_at >= '2025-02-01'"
+    )
+    resent_count = _write(
+        con,
+        f"""select * replace (timestamp '{LATE_AT}' as updated_at)
+            from {_newest(portal_january)} where dossier_id in ({moved_to_february})""",
+        resent,
+    )
+    assert resent_count >= 1
+    resent_ids = [r[0] for r in con.execute(f"select dossier_id from '{resent}'").fetchall()]
+    early = [r[0] for r in con.execute(f"select dossier_id from '{finished_early}'").fetchall()]
+    candidates = (
+        "select count(*) from intermediate.int_dossiers__backlog_candidates "
+        "where source_system = 'provincial' and list_contains(?, dossier_id)"
+    )
+    assert _rows(settings, candidates, [early])[0][0] == 10
     _land(
         generated,
         settings,
         ["2025-07"],
-        [moved, finished, from_portal, late_backlog, moved_unit],
+        [moved, finished, from_portal, late_backlog, moved_unit, finished_early, resent],
     )
     shutil.copy2(
         generated / "dossiers" / "dossiers_provincial_2025-08.csv",
@@ -318,11 +373,20 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
         settings.landing_dir / "dossiers" / "dossiers_national_portal_2025-08.parquet",
     )
     reports = ingest_landing(settings)
-    assert all(r.quarantined == 0 for r in reports), [r.line() for r in reports]
+    assert all(r.quarantined == 0 for r in reports), [r.line() for r in reports if r.quarantined]
     run_dbt(settings, ["run"])
     assert _nation(settings, RECEIVED, "2024-12-01") == 0  # cleared, not left behind
     assert _nation(settings, RECEIVED, "2025-01-01") == jan_before - 30 + 5
     assert _nation(settings, ONLY_PORTAL, "2025-03-01") == only_portal_march - arrived
+    assert _nation(settings, ONLY_PORTAL, "2025-06-01") == only_portal_june - arrived_from_june
+    assert _rows(settings, candidates, [early])[0][0] == 0  # they left the candidates
+    # one pair each, matched across the two months
+    split_pairs = (
+        "select count(*), count(*) filter (where is_matched and received_month = '2025-02-01' "
+        "and portal_received_month = '2025-01-01') "
+        "from intermediate.int_dossier_reconciliation__pairs where list_contains(?, dossier_id)"
+    )
+    assert _rows(settings, split_pairs, [resent_ids]) == [(resent_count, resent_count)]
 
     # batch 4: the 2023 submission alone. The unit × period models see it through the change
     # log's fingerprint of the submissions (a whole input: every period is recomputed)
