@@ -314,7 +314,6 @@
 {#- The rows of int_dossiers__enriched rewritten since this model's newest `built_at` (a
     literal when the run executes, so DuckDB skips the row groups written before it). -#}
 {% macro rebuilt_since_watermark(column) -%}
-    {%- set enriched = ref('int_dossiers__enriched') -%}
     {%- if execute and is_incremental() -%}
         {%- set found = run_query(
             "select strftime(coalesce(max(built_at), timestamp '1900-01-01'), '%Y-%m-%d %H:%M:%S.%f') from "
