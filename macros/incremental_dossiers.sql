@@ -311,16 +311,16 @@
 {%- endmacro %}
 
 
-{#- The rows of int_dossiers__enriched rewritten since this model's newest `built_at` (a
+{#- SQL: a row of int_dossiers__enriched rewritten since this model's newest `built_at` (a
     literal when the run executes, so DuckDB skips the row groups written before it). -#}
-{% macro rebuilt_since_watermark(column) -%}
+{% macro rebuilt_since_watermark() -%}
     {%- if execute and is_incremental() -%}
         {%- set found = run_query(
             "select strftime(coalesce(max(built_at), timestamp '1900-01-01'), '%Y-%m-%d %H:%M:%S.%f') from "
             ~ this) -%}
-        {{ column }} > timestamp '{{ found.columns[0].values()[0] }}'
+        built_at > timestamp '{{ found.columns[0].values()[0] }}'
     {%- else -%}
-        {{ column }} > (select coalesce(max(built_at), timestamp '1900-01-01') from {{ this }})
+        built_at > (select coalesce(max(built_at), timestamp '1900-01-01') from {{ this }})
     {%- endif -%}
 {%- endmacro %}
 
@@ -336,7 +336,7 @@
     delete from {{ target }} as existing
     using (
         select {{ keys | join(', ') }} from {{ ref('int_dossiers__enriched') }}
-        where {{ rebuilt_since_watermark('built_at') }}
+        where {{ rebuilt_since_watermark() }}
     ) as rebuilt
     where {% for key in keys %}existing.{{ key }} = rebuilt.{{ key }}{{ ' and ' if not loop.last }}{% endfor %};
 

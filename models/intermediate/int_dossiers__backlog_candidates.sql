@@ -21,7 +21,7 @@ rebuilt as (
 
     select * from {{ ref('int_dossiers__enriched') }}
     {%- if is_incremental() %}
-    where {{ rebuilt_since_watermark('built_at') }}
+    where {{ rebuilt_since_watermark() }}
     {%- endif %}
 
 )
