@@ -14,3 +14,22 @@
         sum({{ measure }})::bigint as {{ measure }}{{ ',' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- The measures of int_dossier_measures__monthly: n_in_time in place of n_closed_in_time. -#}
+{% macro monthly_dossier_measures() -%}
+    {%- set measures = [] -%}
+    {%- for measure in dossier_measures() -%}
+        {%- do measures.append('n_in_time' if measure == 'n_closed_in_time' else measure) -%}
+    {%- endfor -%}
+    {{ return(measures) }}
+{%- endmacro %}
+
+
+{#- The counts of int_dossier_reconciliation__monthly, in its order. -#}
+{% macro reconciliation_measures() -%}
+    {{ return([
+        'n_provincial', 'n_portal', 'n_matched', 'n_only_provincial', 'n_only_portal',
+        'n_status_mismatch', 'n_unit_mismatch', 'n_matched_via_successor', 'n_provincial_says_synced',
+    ]) }}
+{%- endmacro %}

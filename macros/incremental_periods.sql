@@ -28,9 +28,9 @@
     in waits for a later run.
 -#}
 
-{#- The models of the chain: those with strategy `replace_periods`. -#}
+{#- The models of the chain: config `period_chain` (dbt_project.yml). -#}
 {% macro is_period_chain_node(node) -%}
-    {{ return(node.resource_type == 'model' and node.config.get('incremental_strategy') == 'replace_periods') }}
+    {{ return(node.resource_type == 'model' and node.config.get('period_chain', false)) }}
 {%- endmacro %}
 
 
@@ -142,7 +142,7 @@
     {%- endif -%}
     {%- set query -%}
         select distinct read from (
-            select unnest([period, previous_period, same_period_previous_year]) as read
+            select {{ unnest_array(array_of(['period', 'previous_period', 'same_period_previous_year'])) }} as read
             from {{ ref('int_periods') }}
             where {{ period_in('period', periods) }}
         )
@@ -180,6 +180,8 @@
 {#- Post-hook of the change log: the watermarks' table (made here, once, not by the chain's
     models, which run two at a time). -#}
 {% macro create_period_watermarks() -%}
+    {#- Spark builds the chain in full on every run (docs/spark.md): no watermarks -#}
+    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
     create table if not exists {{ period_watermarks_relation(this) }} (
         model varchar primary key,
         through bigint not null,
@@ -194,7 +196,7 @@
 {#- Post-hook of every model of the chain, full build or incremental: the watermark, in the
     model's own transaction. -#}
 {% macro record_period_watermark() -%}
-    {%- if execute -%}
+    {%- if execute and target.type != 'spark' -%}
         {%- set marks = period_watermarks_relation() -%}
         {%- set state = period_refresh_state() -%}
         {%- do log(this.identifier ~ ': periods ' ~ (state['periods'] | join(' ') if state['periods'] is not none else 'all')

@@ -44,10 +44,11 @@ ranked as (
         indicator_code,
         dimension,
         source,
-        rank() over (
+        -- a bigint on both engines (Spark's rank() is an int)
+        cast(rank() over (
             partition by unit_level, period, indicator_code, dimension
             order by case when direction = 'lower' then value else -value end
-        ) as value_rank,
+        ) as bigint) as value_rank,
         count(*) over (partition by unit_level, period, indicator_code, dimension) as ranked_of
     from {{ values }}
     where is_headline
@@ -58,7 +59,7 @@ ranked as (
 )
 
 select
-    v.* exclude (indicator_unit, direction, previous_period, same_period_previous_year, is_rankable),
+    {{ star_except('v', ['indicator_unit', 'direction', 'previous_period', 'same_period_previous_year', 'is_rankable']) }},
     {{ rate_change('v.value', 'prev.value', 'v.indicator_unit') }} as change_vs_previous_period,
     {{ rate_change('v.value', 'last_year.value', 'v.indicator_unit') }} as change_vs_previous_year,
     r.value_rank as rank,

@@ -15,7 +15,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_months',
+        incremental_strategy=engine_strategy('replace_months'),
         unique_key='snapshot_month',
         months_of_backlog=true,
     )
@@ -74,15 +74,14 @@ overdue as (
         d.district_unit_key,
         d.commune_unit_key,
         d.agency_unit_key,
-        cast(unnest(generate_series(
-            -- an incremental run starts at the first month end it asks for
-            greatest(
+        -- an incremental run starts at the first month end it asks for
+        {{ unnest_array(month_series(
+            "cast(greatest(
                 date_trunc('month', greatest(d.due_at, d.received_at)) + interval 1 month,
-                date '{{ months[0] if months else var("history_start") }}' + interval 1 month
-            ),
-            least(coalesce(d.closed_at, h.known_until), h.known_until),
-            interval 1 month
-        )) as timestamp) as month_end_at
+                date '" ~ (months[0] if months else var("history_start")) ~ "' + interval 1 month
+            ) as timestamp)",
+            'cast(least(coalesce(d.closed_at, h.known_until), h.known_until) as timestamp)'
+        )) }} as month_end_at
     from dossiers as d
     inner join horizons as h on d.source_system = h.source_system
 

@@ -12,7 +12,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_months',
+        incremental_strategy=engine_strategy('replace_months'),
         unique_key='received_month',
         dossier_keys=['source_system', 'dossier_id'],
     )

@@ -9,7 +9,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_months',
+        incremental_strategy=engine_strategy('replace_months'),
         unique_key='received_month',
         dossier_keys=['dossier_id'],
         months_of_pairs=true,

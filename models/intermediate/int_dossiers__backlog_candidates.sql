@@ -10,7 +10,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_rebuilt',
+        incremental_strategy=engine_strategy('replace_rebuilt'),
         unique_key=['source_system', 'dossier_id'],
     )
 }}

@@ -4,6 +4,6 @@
 -- current ones are a filter, not a ranking of every version.
 -- A view for analysts and checks; int_dossiers__enriched takes the same rows itself.
 
-select versions.* exclude (versions.applicant_key, versions.superseded_by_load_id)
+select {{ star_except('versions', ['applicant_key', 'superseded_by_load_id']) }}
 from {{ ref('stg_dossier_feed__dossier_versions') }} as versions
 where versions.superseded_by_load_id is null

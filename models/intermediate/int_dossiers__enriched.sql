@@ -12,7 +12,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_dossiers',
+        incremental_strategy=engine_strategy('replace_dossiers'),
         unique_key=['source_system', 'dossier_id'],
         dossier_keys=['source_system', 'dossier_id'],
         watermark_column='load_id',
@@ -33,7 +33,7 @@ changed as (
 {% endif -%}
 dossiers as (
 
-    select versions.* exclude (versions.applicant_key, versions.superseded_by_load_id)
+    select {{ star_except('versions', ['applicant_key', 'superseded_by_load_id']) }}
     from {{ ref('stg_dossier_feed__dossier_versions') }} as versions
     {% if month_range -%}
         semi join changed using (source_system, dossier_id)

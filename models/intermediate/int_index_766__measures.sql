@@ -7,7 +7,7 @@ with
 
 dossier_months as (
 
-    select * exclude (source_system)
+    select {{ star_except(none, ['source_system']) }}
     from {{ ref('int_dossier_measures__monthly') }}
     where source_system = 'provincial'
 
@@ -38,17 +38,20 @@ named as (
 
 ),
 
--- one row per month, unit and measure: the two count tables side by side (by name, so each
--- row has nulls for the other's measures), unpivoted once; unpivot drops the nulls
+-- one row per month, unit and measure of either count table
 monthly as (
 
-    unpivot (
-        select * from dossier_months
-        union all by name
-        select * from reconciliation_months
-    )
-    on columns('^n_')
-    into name measure value measure_value
+    {{ unpivot_columns(
+        'dossier_months', ['received_month', 'unit_level', 'unit_key'], monthly_dossier_measures(),
+        'measure', 'measure_value'
+    ) | indent(4) }}
+
+    union all
+
+    {{ unpivot_columns(
+        'reconciliation_months', ['received_month', 'unit_level', 'unit_key'], reconciliation_measures(),
+        'measure', 'measure_value'
+    ) | indent(4) }}
 
 )
 

@@ -75,10 +75,10 @@ banded as (
     select
         unit_key,
         period,
-        arg_max(band_code, min_score) filter (where is_reached) as band_code,
-        arg_max(name_vi, min_score) filter (where is_reached) as band_name_vi,
-        arg_min(band_code, min_score) filter (where not is_reached) as next_band_code,
-        arg_min(name_vi, min_score) filter (where not is_reached) as next_band_name_vi,
+        max_by(band_code, min_score) filter (where is_reached) as band_code,
+        max_by(name_vi, min_score) filter (where is_reached) as band_name_vi,
+        min_by(band_code, min_score) filter (where not is_reached) as next_band_code,
+        min_by(name_vi, min_score) filter (where not is_reached) as next_band_name_vi,
         min(min_score) filter (where not is_reached) as next_band_min_score
     from placed
     group by unit_key, period
@@ -90,11 +90,12 @@ ranked as (
     select
         unit_key,
         period,
-        rank() over (partition by unit_level, period order by index_score desc) as rank,
+        -- bigints on both engines (Spark's rank() is an int)
+        cast(rank() over (partition by unit_level, period order by index_score desc) as bigint) as rank,
         count(*) over (partition by unit_level, period) as ranked_of,
         case
             when unit_level <> 'province'
-                then rank() over (partition by unit_level, period, province_unit_key order by index_score desc)
+                then cast(rank() over (partition by unit_level, period, province_unit_key order by index_score desc) as bigint)
         end as rank_in_province,
         case
             when unit_level <> 'province'

@@ -7,49 +7,16 @@
 
 with
 
-computed as (
-
-    select
-        *,
-        cast(null as date) as as_of,
-        true as has_counts,
-        'computed' as source
-    from {{ ref('int_indicator_values__dossiers') }}
-
-    union all by name
-
-    select
-        *,
-        'computed' as source
-    from {{ ref('int_indicator_values__tasks') }}
-
-),
-
-reported as (
-
-    select
-        *,
-        'reported' as source
-    from {{ ref('int_indicator_values__submissions') }}
-
-),
-
-derived as (
-
-    select
-        *,
-        'derived' as source
-    from {{ ref('int_indicator_values__rollups') }}
-
-),
-
 all_values as (
 
-    select * from computed
-    union all by name
-    select * from reported
-    union all by name
-    select * from derived
+    -- stacked by column name: each source's own columns, null in the others' rows
+    {{- union_all_by_name([
+        {'model': 'int_indicator_values__dossiers',
+         'columns': {'as_of': 'cast(null as date)', 'has_counts': 'true', 'source': "'computed'"}},
+        {'model': 'int_indicator_values__tasks', 'columns': {'source': "'computed'"}},
+        {'model': 'int_indicator_values__submissions', 'columns': {'source': "'reported'"}},
+        {'model': 'int_indicator_values__rollups', 'columns': {'source': "'derived'"}},
+    ]) | indent(4) }}
 
 ),
 

@@ -53,9 +53,10 @@ catalogue as (
 
 flows as (
 
-    unpivot monthly
-    on columns('^n_')
-    into name measure value measure_value
+    {{ unpivot_columns(
+        'monthly', ['received_month', 'unit_level', 'unit_key'], monthly_dossier_measures(),
+        'measure', 'measure_value'
+    ) | indent(4) }}
 
 ),
 

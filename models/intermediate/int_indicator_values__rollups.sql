@@ -60,7 +60,7 @@ reported as (
 own_figures as (
 
     select
-        * exclude (has_counts),
+        {{ star_except(none, ['has_counts']) }},
         true as is_complete
     from reported
     where has_counts
@@ -69,7 +69,7 @@ own_figures as (
 
 rate_only as (
 
-    select * exclude (has_counts)
+    select {{ star_except(none, ['has_counts']) }}
     from reported
     where not has_counts
 
@@ -174,7 +174,7 @@ rate_only as (
             count(*) filter (where has_figure) as rollup_units_contributing,
             count(*) filter (where not has_figure) as rollup_units_rate_only,
             bool_and(is_complete) filter (where has_figure) as children_complete,
-            list_sort(list_distinct(list(unit_level))) as child_levels
+            {{ sorted_set_agg('unit_level') }} as child_levels
         from children_{{ i }}
         group by all
         having count(*) filter (where has_figure) > 0
@@ -195,7 +195,7 @@ rate_only as (
         inner join units as parent on s.unit_key = parent.unit_key
         left join units as c
             on s.unit_key = c.parent_unit_key
-                and list_contains(s.child_levels, c.unit_level)
+                and array_contains(s.child_levels, c.unit_level)
                 and least(s.period_end, parent.valid_to) between c.valid_from and c.valid_to
         group by all
 
@@ -204,7 +204,7 @@ rate_only as (
     derived_{{ i }} as (
 
         select
-            s.* exclude (children_complete),  -- noqa: RF02
+            {{ star_except('s', ['children_complete']) }},  -- noqa: RF02
             e.rollup_units_expected,
             s.children_complete
             and s.rollup_units_rate_only = 0
@@ -247,5 +247,5 @@ select
     rollup_units_rate_only,
     rollup_units_expected,
     is_complete as rollup_is_complete,
-    array_to_string(child_levels, ',') as rollup_child_levels
+    {{ join_array('child_levels', ',') }} as rollup_child_levels
 from derived

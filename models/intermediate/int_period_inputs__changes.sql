@@ -45,7 +45,7 @@ fingerprints as (
             '{{ name }}' as input,
             cast({{ month }} as date) as month,
             count(*) as n_rows,
-            sum(hash(t)::hugeint) as fingerprint  -- t: the whole row, as a struct
+            {{ rows_fingerprint('t') }} as fingerprint  -- t: the whole row
         from {{ ref(name) }} as t  -- noqa: AL05
         group by all
 
@@ -57,7 +57,7 @@ fingerprints as (
             '{{ name }}' as input,
             null::date as month,
             count(*) as n_rows,
-            sum(hash(t)::hugeint) as fingerprint
+            {{ rows_fingerprint('t') }} as fingerprint
         from {{ ref(name) }} as t  -- noqa: AL05
 
         union all
@@ -68,9 +68,9 @@ fingerprints as (
         'vars' as input,
         null::date as month,
         1 as n_rows,
-        hash(
-            '{{ var("reform_date") }}', '{{ var("history_start") }}'
-        )::hugeint as fingerprint
+        {{ values_fingerprint([
+            "'" ~ var("reform_date") ~ "'", "'" ~ var("history_start") ~ "'"
+        ]) }} as fingerprint
 
 )
 

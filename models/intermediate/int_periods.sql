@@ -31,7 +31,7 @@ periods as (
 
     select
         'year' as period_grain,
-        years.period_year::varchar as period,
+        years.period_year::string as period,
         make_date(years.period_year, 1, 1) as period_start,
         make_date(years.period_year, 12, 31) as period_end,
         years.period_year,
@@ -42,10 +42,10 @@ periods as (
 
     select
         numbered.period_grain,
-        numbered.period_year::varchar || case numbered.period_grain
+        numbered.period_year::string || case numbered.period_grain
             when 'half_year' then '-H' || numbered.period_number
             when 'quarter' then '-Q' || numbered.period_number
-            else '-' || lpad(numbered.period_number::varchar, 2, '0')
+            else '-' || lpad(numbered.period_number::string, 2, '0')
         end as period,
         make_date(
             numbered.period_year, (numbered.period_number - 1) * numbered.months_per_period + 1, 1
@@ -68,7 +68,7 @@ select
     period_number,
     lag(period) over (partition by period_grain order by period_start) as previous_period,
     case
-        when period_grain = 'year' then (period_year - 1)::varchar
-        else (period_year - 1)::varchar || substr(period, 5)
+        when period_grain = 'year' then (period_year - 1)::string
+        else (period_year - 1)::string || substr(period, 5)
     end as same_period_previous_year
 from periods

@@ -41,11 +41,11 @@ nation as (
         'Việt Nam' as unit_name,
         'Viet Nam' as unit_name_en,
         'nation' as unit_level,
-        cast(null as varchar) as parent_unit_code,
+        cast(null as string) as parent_unit_code,
         params.history_start as valid_from,
         cast(null as date) as valid_to,
-        cast(null as varchar) as successor_unit_code,
-        cast(null as varchar) as successor_link
+        cast(null as string) as successor_unit_code,
+        cast(null as string) as successor_link
     from params
 
 ),
@@ -79,8 +79,8 @@ provinces_after as (
         'VN',
         params.reform_date,
         cast(null as date),
-        cast(null as varchar),
-        cast(null as varchar)
+        cast(null as string),
+        cast(null as string)
     from {{ ref('admin_provinces_2025_07') }} as p
     cross join params
     where p.code not in (select u.province_code from unchanged_provinces as u)
@@ -97,7 +97,7 @@ districts as (
         d.province_code,
         params.history_start,
         params.reform_date - 1,
-        cast(null as varchar),
+        cast(null as string),
         'abolished'
     from {{ ref('admin_districts_2025_03') }} as d
     cross join params
@@ -144,8 +144,8 @@ communes_after as (
         c.province_code,
         params.reform_date,
         cast(null as date),
-        cast(null as varchar),
-        cast(null as varchar)
+        cast(null as string),
+        cast(null as string)
     from {{ ref('admin_communes_2025_07') }} as c
     cross join params
 
@@ -231,13 +231,13 @@ with_parent as (
 keyed as (
 
     select
-        unit_code || '@' || strftime(valid_from, '%Y-%m-%d') as unit_key,
+        unit_code || '@' || valid_from::string as unit_key,
         unit_code,
         unit_name,
         unit_name_en,
         unit_level,
         parent_unit_code,
-        parent_unit_code || '@' || strftime(parent_valid_from, '%Y-%m-%d') as parent_unit_key,
+        parent_unit_code || '@' || parent_valid_from::string as parent_unit_key,
         valid_from,
         valid_to,
         successor_unit_code,

@@ -3,25 +3,23 @@
 -- (MetricFlow joins it for offsets such as "the same quarter last year"); analysts can join it
 -- to turn dates into period codes.
 
+{%- set first_day = modules.datetime.date(var('calendar_first_year') | int, 1, 1) %}
+{%- set end_day = modules.datetime.date(var('calendar_last_year') | int + 1, 1, 1) %}
+
 with
 
 days as (
 
-    select t.d::date as date_day
-    from
-        range(
-            make_date({{ var('calendar_first_year') }}, 1, 1),
-            make_date({{ var('calendar_last_year') }} + 1, 1, 1),
-            interval 1 day
-        ) as t (d)
+    select date '{{ first_day }}' + cast(t.n as integer) as date_day
+    from range(0, {{ (end_day - first_day).days }}) as t (n)
 
 )
 
 select
     date_day,
-    strftime(date_day, '%Y-%m') as period_month,
-    year(date_day)::varchar || '-Q' || quarter(date_day)::varchar as period_quarter,
-    year(date_day)::varchar || '-H' || (case when month(date_day) <= 6 then 1 else 2 end)::varchar
+    {{ month_text('date_day') }} as period_month,
+    year(date_day)::string || '-Q' || quarter(date_day)::string as period_quarter,
+    year(date_day)::string || '-H' || (case when month(date_day) <= 6 then 1 else 2 end)::string
         as period_half_year,
-    year(date_day)::varchar as period_year
+    year(date_day)::string as period_year
 from days

@@ -11,7 +11,7 @@ crosswalk as (
     -- every new commune an old commune went into, with the link type
     select
         old_ward_code,
-        string_agg(new_ward_code || ':' || link_type, ', ' order by new_ward_code) as crosswalk_links
+        {{ join_array(sorted_list_agg("new_ward_code || ':' || link_type"), ', ') }} as crosswalk_links
     from {{ ref('admin_commune_crosswalk_2025') }}
     group by old_ward_code
 

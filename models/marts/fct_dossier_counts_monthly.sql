@@ -11,7 +11,7 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='replace_months',
+        incremental_strategy=engine_strategy('replace_months'),
         unique_key='received_month',
         dossier_keys=['source_system', 'dossier_id'],
         on_schema_change='fail',
@@ -72,7 +72,7 @@ grouped as (
 
 select
     g.received_month,
-    strftime(g.received_month, '%Y-%m') as period,
+    {{ month_text('g.received_month') }} as period,
     -- the unit that received the dossiers: the department, else the commune, else the province
     coalesce(g.agency_unit_key, g.commune_unit_key, g.province_unit_key) as unit_key,
     coalesce(a.unit_code, c.unit_code, p.unit_code) as unit_code,

@@ -69,9 +69,10 @@ by_period as (
 
 measures as (
 
-    unpivot by_period
-    on columns('^n_')
-    into name measure value measure_value
+    {{ unpivot_columns(
+        'by_period', ['unit_level', 'unit_key', 'period', 'period_grain', 'period_start', 'period_end', 'period_year'],
+        reconciliation_measures(), 'measure', 'measure_value'
+    ) | indent(4) }}
 
 ),
 
@@ -97,7 +98,7 @@ flags as (
     select
         unit_key,
         period,
-        string_agg(check_code, ', ' order by check_code) filter (where is_flagged) as flags
+        nullif({{ join_array(sorted_list_agg('check_code', where='is_flagged'), ', ') }}, '') as flags
     from checked
     group by unit_key, period
 

@@ -51,19 +51,19 @@ planned as (
 
     select
         l.*,
-        rank() over (partition by l.unit_key, l.period order by l.points_lost desc) as loss_rank,
-        coalesce(sum(l.points_lost) over (plan_order rows between unbounded preceding and 1 preceding), 0)
-            as points_before,
+        -- rank() is a bigint on DuckDB, an int on Spark: the contract says bigint
+        cast(rank() over (partition by l.unit_key, l.period order by l.points_lost desc) as bigint) as loss_rank,
+        -- the plan's order, which also fixes the order of the running float sum (the same in
+        -- every build)
+        coalesce(sum(l.points_lost) over (
+            partition by l.unit_key, l.period
+            order by l.points_per_dossier desc, l.component_code asc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as points_before,
         -- the whole partition, unordered (an ordered frame over it took half of this model's
         -- time), summed exactly, so no order of addition changes it
         {{ exact_points_sum('l.points_lost', over='partition by l.unit_key, l.period') }} as points_available
     from losses as l
-    -- the plan's order, which also fixes the order of the running float sum (the same in every
-    -- build)
-    window plan_order as (
-        partition by l.unit_key, l.period
-        order by l.points_per_dossier desc, l.component_code asc
-    )
 
 ),
 

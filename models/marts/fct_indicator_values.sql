@@ -10,13 +10,10 @@ with
 
 assessed as (
 
-    select * from {{ ref('int_indicator_values__assessed') }}
-    where {{ period_in('period', read) }}
-
-    union all by name
-
-    select * from {{ ref('int_indicator_values__target_attainment') }}
-    where {{ period_in('period', read) }}
+    {{- union_all_by_name([
+        {'model': 'int_indicator_values__assessed', 'where': period_in('period', read)},
+        {'model': 'int_indicator_values__target_attainment', 'where': period_in('period', read)},
+    ]) | indent(4) }}
 
 ),
 

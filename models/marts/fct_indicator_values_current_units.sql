@@ -119,8 +119,8 @@ grouped as (
         bool_and(rollup_is_complete) as rollup_is_complete,
         -- lists sorted once per group: DuckDB's ordered / distinct string_agg sorts inside the
         -- hash aggregate, a quarter of this model's time
-        nullif(array_to_string(list_sort(list_distinct(list(rollup_child_levels))), ','), '') as rollup_child_levels,
-        array_to_string(list_sort(list(unit_key)), ', ') as rebase_source_units
+        nullif({{ join_array(sorted_set_agg('rollup_child_levels'), ',') }}, '') as rollup_child_levels,
+        {{ join_array(sorted_list_agg('unit_key'), ', ') }} as rebase_source_units
     from rows_to_rebase
     group by all
 

@@ -158,7 +158,7 @@ received as (
         count(*) filter (where r.row_state = 'accepted') as rows_accepted,
         count(*) filter (where r.row_state = 'quarantined') as rows_quarantined,
         count(*) filter (where r.row_state = 'quarantined_resolved') as rows_quarantined_resolved,
-        string_agg(distinct f.file_name, ', ' order by f.file_name) as submission_files
+        {{ join_array(sorted_set_agg('f.file_name'), ', ') }} as submission_files
     from submitted_rows as r
     inner join files as f on r.load_id = f.load_id
     group by all
@@ -170,7 +170,7 @@ unexpected as (
     -- received from a unit the calendar does not ask (placed on the unit valid at the
     -- period's end, else the last one valid during it)
     select
-        cast(null as varchar) as report_code,
+        cast(null as string) as report_code,
         u.unit_key,
         u.unit_code,
         u.unit_level,
@@ -237,7 +237,7 @@ select
     end as status,
     case
         when cast(r.first_sent_at as date) > o.due_date
-            then cast(date_diff('day', o.due_date, cast(r.first_sent_at as date)) as integer)
+            then cast({{ dbt.datediff('o.due_date', 'cast(r.first_sent_at as date)', 'day') }} as integer)
     end as days_late,
     r.first_sent_at,
     r.last_sent_at,

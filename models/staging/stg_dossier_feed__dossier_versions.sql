@@ -12,8 +12,8 @@ renamed as (
         -- ids
         source_system,
         dossier_id,
-        nfc_normalize(upper(agency_code)) as agency_code,
-        nfc_normalize(unit_code) as unit_code,
+        {{ nfc("upper(agency_code)") }} as agency_code,
+        {{ nfc("unit_code") }} as unit_code,
         procedure_code,
         applicant_key,
 

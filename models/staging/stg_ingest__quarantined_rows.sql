@@ -18,10 +18,10 @@ renamed as (
         reason_code,
         reason_en,
         reason_vi,
-        nfc_normalize(unit_code) as unit_code,
+        {{ nfc("unit_code") }} as unit_code,
         upper(period) as period,
         lower(indicator_code) as indicator_code,
-        coalesce(nfc_normalize(dimension), '') as dimension
+        coalesce({{ nfc("dimension") }}, '') as dimension
 
     from source
 

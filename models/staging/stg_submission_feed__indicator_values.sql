@@ -10,10 +10,10 @@ renamed as (
 
     select
         -- ids
-        nfc_normalize(unit_code) as unit_code,
+        {{ nfc("unit_code") }} as unit_code,
         upper(period) as period,
         lower(indicator_code) as indicator_code,
-        coalesce(nfc_normalize(dimension), '') as dimension,
+        coalesce({{ nfc("dimension") }}, '') as dimension,
 
         -- numbers as reported (value and target in percent for rates)
         numerator,

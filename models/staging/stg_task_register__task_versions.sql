@@ -10,12 +10,12 @@ renamed as (
 
     select
         -- ids
-        nfc_normalize(unit_code) as unit_code,
+        {{ nfc("unit_code") }} as unit_code,
         year as plan_year,
         task_id,
 
         -- texts
-        nfc_normalize(title) as title,
+        {{ nfc("title") }} as title,
         origin,
         status,
 

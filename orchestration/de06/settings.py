@@ -45,6 +45,10 @@ class Settings:
     submission_deadline_day: int = 15
     # DuckDB's memory limit for the warehouse's writers (ingest, dbt); it spills to disk beyond
     duckdb_memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # the `spark` target (docs/spark.md): its tables and metastore, and the raw layer's
+    # Parquet export it reads
+    spark_dir: Path = Path()
+    spark_raw_dir: Path = Path()
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -78,6 +82,7 @@ class Settings:
         origins["duckdb_memory_limit"] = (
             "$DE06_DUCKDB_MEMORY_LIMIT" if env.get("DE06_DUCKDB_MEMORY_LIMIT") else "default"
         )
+        spark_dir = pick("spark_dir", "DE06_SPARK_DIR", home / "spark")
         return cls(
             project_dir=project_dir,
             home=home,
@@ -97,6 +102,8 @@ class Settings:
             ),
             submission_deadline_day=int(deadline_text),
             duckdb_memory_limit=memory_limit,
+            spark_dir=spark_dir,
+            spark_raw_dir=pick("spark_raw_dir", "DE06_SPARK_RAW_DIR", spark_dir / "raw"),
             origins=origins,
         )
 
@@ -165,6 +172,8 @@ class Settings:
             "DE06_WAREHOUSE_DB": str(self.warehouse_db),
             "DE06_DBT_TARGET": self.dbt_target,
             "DE06_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "DE06_SPARK_DIR": str(self.spark_dir),
+            "DE06_SPARK_RAW_DIR": str(self.spark_raw_dir),
             "DBT_TARGET_PATH": str(self.dbt_target_dir),
             "DBT_LOG_PATH": str(self.dbt_target_dir / "logs"),
             "DBT_PROFILES_DIR": str(self.project_dir),
@@ -196,6 +205,9 @@ class Settings:
             "run_failures": str(self.run_failures_log),
             "submission_deadline_day": self.submission_deadline_day,
             "duckdb_memory_limit": self.duckdb_memory_limit,
+            "dbt_target": self.dbt_target,
+            "spark_dir": str(self.spark_dir),
+            "spark_raw_dir": str(self.spark_raw_dir),
             "home": str(self.home),
             "settings_from": dict(self.origins),
         }

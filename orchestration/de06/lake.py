@@ -1,0 +1,102 @@
+"""The raw layer as Parquet files, where the ``spark`` target reads it.
+
+``de06 ingest`` checks, quarantines and pseudonymises every file into the DuckDB warehouse
+(``raw`` schema); that stays the one place where feeds are read. For the Spark target the raw
+tables are then exported, each to ``<spark_raw_dir>/<table>/``, and ``dbt`` registers those
+folders as external tables ``raw.<table>`` at the start of every invocation
+(``macros/engines/raw_sources.sql``), so the staging models read the same tables on both
+engines.
+
+An export replaces a table's folder whole: written beside it, then swapped in by two renames,
+so a Spark job never reads a half-written table. The ingest rewrites older rows (it marks the
+versions a load supersedes), so a table is exported whole, not appended to.
+
+Spark SQL has no Unicode normalisation: the columns that the staging models NFC-normalise on
+DuckDB (``macros/engines/text.sql``) are normalised here, in the export, instead.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from de06.settings import Settings
+
+# every raw table the sources name (models/staging/_staging__sources.yml)
+RAW_TABLES = ("load_files", "dossiers", "submissions", "tasks", "quarantine")
+
+# the typed codes the staging models pass through `nfc()`, per raw table
+NFC_COLUMNS: dict[str, tuple[str, ...]] = {
+    "dossiers": ("agency_code", "unit_code"),
+    "submissions": ("unit_code", "dimension"),
+    "tasks": ("unit_code", "title"),
+    "quarantine": ("unit_code", "dimension"),
+}
+
+
+@dataclass(frozen=True)
+class ExportedTable:
+    table: str
+    rows: int
+    path: Path
+    seconds: float
+
+
+def _select(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    normalised = NFC_COLUMNS.get(table, ())
+    columns = [
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() "
+            "where schema_name = 'raw' and table_name = ? order by column_index",
+            [table],
+        ).fetchall()
+    ]
+    missing = set(normalised) - set(columns)
+    if missing:
+        raise ValueError(f"raw.{table} has no column {sorted(missing)} to normalise")
+    exprs = [f"nfc_normalize({c}) as {c}" if c in normalised else c for c in columns]
+    return f"select {', '.join(exprs)} from raw.{table}"
+
+
+def export_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[ExportedTable]:
+    """Write every raw table of the warehouse behind ``con`` as Parquet under ``raw_dir``."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    exported: list[ExportedTable] = []
+    for table in RAW_TABLES:
+        started = time.perf_counter()
+        final = raw_dir / table
+        staging = raw_dir / f".{table}.{uuid.uuid4().hex[:8]}.new"
+        staging.mkdir()
+        # one file per table is enough for Spark's reader; row groups keep it splittable
+        target = staging / "part-0.parquet"
+        con.execute(
+            f"copy ({_select(con, table)}) to '{target}' "
+            "(format parquet, compression zstd, row_group_size 1000000)"
+        )
+        row = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()
+        retired = raw_dir / f".{table}.{uuid.uuid4().hex[:8]}.old"
+        if final.exists():
+            final.rename(retired)
+        staging.rename(final)
+        shutil.rmtree(retired, ignore_errors=True)
+        exported.append(
+            ExportedTable(table, int(row[0]) if row else 0, final, time.perf_counter() - started)
+        )
+    return exported
+
+
+def export_for_spark(settings: Settings) -> list[ExportedTable]:
+    """The export step of a refresh on the Spark target (the caller holds the writer lock)."""
+    from de06.warehouse import connect
+
+    con = connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
+    try:
+        return export_raw(con, settings.spark_raw_dir)
+    finally:
+        con.close()
