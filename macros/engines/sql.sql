@@ -197,24 +197,33 @@
 {%- endmacro %}
 
 
-{#- A model's columns in order: as built, else (not built yet, or a unit test's fixture) as its
-    YAML documents them. A built model must have the columns its YAML documents, or the build
-    stops here: the YAML is what a model that is not built yet is taken to have. -#}
+{#- A model's columns in order: as built, else (not built yet) as its YAML documents them. A
+    built model must have the columns its YAML documents, or the build stops here: the YAML is
+    what a model that is not built yet is taken to have. In a unit test (`ref` names a fixture,
+    and the graph is not there) the model as built: dbt builds a unit test's fixtures from the
+    columns of the built models it reads. -#}
 {% macro model_columns(relation, model_name) -%}
     {%- if not execute -%}{{ return([]) }}{%- endif -%}
+    {%- if model.resource_type == 'unit_test' -%}
+        {%- for schema in ['intermediate', 'marts'] -%}
+            {%- set built = adapter.get_relation(database=target.database, schema=schema, identifier=model_name) -%}
+            {%- if built is not none -%}
+                {{ return(adapter.get_columns_in_relation(built) | map(attribute='name') | list) }}
+            {%- endif -%}
+        {%- endfor -%}
+        {{ exceptions.raise_compiler_error(model_name ~ ": not built, so its columns are not known to the unit test") }}
+    {%- endif -%}
     {%- set nodes = graph.nodes.values() | selectattr('resource_type', 'equalto', 'model') | selectattr('name', 'equalto', model_name) | list -%}
     {%- set documented = nodes[0].columns.keys() | list -%}
-    {%- if model.resource_type != 'unit_test' -%}
-        {%- set built = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
-        {%- if built is not none -%}
-            {%- set actual = adapter.get_columns_in_relation(built) | map(attribute='name') | list -%}
-            {%- if actual | sort != documented | sort -%}
-                {{ exceptions.raise_compiler_error(
-                    model_name ~ ": the columns its YAML documents " ~ documented | sort
-                    ~ " are not the columns of " ~ built ~ " " ~ actual | sort) }}
-            {%- endif -%}
-            {{ return(actual) }}
+    {%- set built = adapter.get_relation(database=relation.database, schema=relation.schema, identifier=relation.identifier) -%}
+    {%- if built is not none -%}
+        {%- set actual = adapter.get_columns_in_relation(built) | map(attribute='name') | list -%}
+        {%- if actual | sort != documented | sort -%}
+            {{ exceptions.raise_compiler_error(
+                model_name ~ ": the columns its YAML documents " ~ documented | sort
+                ~ " are not the columns of " ~ built ~ " " ~ actual | sort) }}
         {%- endif -%}
+        {{ return(actual) }}
     {%- endif -%}
     {{ return(documented) }}
 {%- endmacro %}

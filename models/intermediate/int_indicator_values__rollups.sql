@@ -109,51 +109,60 @@ rate_only as (
 
     children_{{ i }} as (
 
-    -- the figures and bare rates of the direct children of {{ level }} units
+    -- the figures and bare rates of the direct children of {{ level }} units: a bare rate
+    -- only where the child has no figure. Each step reads the one before it once (Spark
+    -- inlines a CTE at every reference: two references a step made the plan grow fivefold
+    -- per level)
         select
-            u.parent_unit_key,
-            f.unit_key,
-            f.unit_level,
-            f.period,
-            f.period_grain,
-            f.period_start,
-            f.period_end,
-            f.as_of,
-            f.indicator_code,
-            f.dimension,
-            f.numerator,
-            f.denominator,
-            f.is_complete,
-            true as has_figure
-        from figures_{{ i }} as f
-        inner join units as u on f.unit_key = u.unit_key
-        inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
+            parent_unit_key,
+            unit_key,
+            unit_level,
+            period,
+            period_grain,
+            period_start,
+            period_end,
+            as_of,
+            indicator_code,
+            dimension,
+            numerator,
+            denominator,
+            is_complete,
+            has_figure
+        from (
+            select
+                u.parent_unit_key,
+                x.*,
+                max(x.has_figure) over (
+                    partition by x.unit_key, x.period, x.indicator_code, x.dimension
+                ) as key_has_figure
+            from (
+                select
+                    *,
+                    true as has_figure
+                from figures_{{ i }}
 
-        union all
+                union all
 
-        select
-            u.parent_unit_key,
-            r.unit_key,
-            r.unit_level,
-            r.period,
-            r.period_grain,
-            r.period_start,
-            r.period_end,
-            r.as_of,
-            r.indicator_code,
-            r.dimension,
-            null as numerator,
-            null as denominator,
-            false as is_complete,
-            false as has_figure
-        from rate_only as r
-        inner join units as u on r.unit_key = u.unit_key
-        inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
-        anti join figures_{{ i }} as f
-            on r.unit_key = f.unit_key
-                and r.period = f.period
-                and r.indicator_code = f.indicator_code
-                and r.dimension = f.dimension
+                select
+                    unit_key,
+                    unit_level,
+                    period,
+                    period_grain,
+                    period_start,
+                    period_end,
+                    as_of,
+                    indicator_code,
+                    dimension,
+                    null as numerator,
+                    null as denominator,
+                    false as is_complete,
+                    false as has_figure
+                from rate_only
+            ) as x
+            inner join units as u on x.unit_key = u.unit_key
+            inner join units as parent on u.parent_unit_key = parent.unit_key and parent.unit_level = '{{ level }}'
+        ) as keyed
+        where has_figure or not key_has_figure
 
     ),
 
@@ -183,13 +192,24 @@ rate_only as (
 
     expected_{{ i }} as (
 
-    -- the children that existed at the period's end (or at the parent's last day), of the
-    -- levels that reported
+    -- with the children that existed at the period's end (or at the parent's last day), of
+    -- the levels that reported
         select
             s.unit_key,
+            s.unit_level,
             s.period,
+            s.period_grain,
+            s.period_start,
+            s.period_end,
+            s.as_of,
             s.indicator_code,
             s.dimension,
+            s.numerator,
+            s.denominator,
+            s.rollup_units_contributing,
+            s.rollup_units_rate_only,
+            s.children_complete,
+            s.child_levels,
             count(c.unit_key) as rollup_units_expected
         from summed_{{ i }} as s
         inner join units as parent on s.unit_key = parent.unit_key
@@ -197,24 +217,21 @@ rate_only as (
             on s.unit_key = c.parent_unit_key
                 and array_contains(s.child_levels, c.unit_level)
                 and least(s.period_end, parent.valid_to) between c.valid_from and c.valid_to
-        group by all
+        group by
+            s.unit_key, s.unit_level, s.period, s.period_grain, s.period_start, s.period_end,
+            s.as_of, s.indicator_code, s.dimension, s.numerator, s.denominator,
+            s.rollup_units_contributing, s.rollup_units_rate_only, s.children_complete, s.child_levels
 
     ),
 
     derived_{{ i }} as (
 
         select
-            {{ star_except('s', ['children_complete']) }},  -- noqa: RF02
-            e.rollup_units_expected,
-            s.children_complete
-            and s.rollup_units_rate_only = 0
-            and s.rollup_units_contributing >= e.rollup_units_expected as is_complete
-        from summed_{{ i }} as s
-        inner join expected_{{ i }} as e
-            on s.unit_key = e.unit_key
-                and s.period = e.period
-                and s.indicator_code = e.indicator_code
-                and s.dimension = e.dimension
+            {{ star_except(none, ['children_complete']) }},
+            children_complete
+            and rollup_units_rate_only = 0
+            and rollup_units_contributing >= rollup_units_expected as is_complete
+        from expected_{{ i }}
 
     ),
 {%- endfor %}

@@ -231,13 +231,13 @@ with_parent as (
 keyed as (
 
     select
-        unit_code || '@' || valid_from::string as unit_key,
+        unit_code || '@' || cast(valid_from as string) as unit_key,
         unit_code,
         unit_name,
         unit_name_en,
         unit_level,
         parent_unit_code,
-        parent_unit_code || '@' || parent_valid_from::string as parent_unit_key,
+        parent_unit_code || '@' || cast(parent_valid_from as string) as parent_unit_key,
         valid_from,
         valid_to,
         successor_unit_code,

@@ -18,8 +18,8 @@ days as (
 select
     date_day,
     {{ month_text('date_day') }} as period_month,
-    year(date_day)::string || '-Q' || quarter(date_day)::string as period_quarter,
-    year(date_day)::string || '-H' || (case when month(date_day) <= 6 then 1 else 2 end)::string
+    cast(year(date_day) as string) || '-Q' || cast(quarter(date_day) as string) as period_quarter,
+    cast(year(date_day) as string) || '-H' || case when month(date_day) <= 6 then '1' else '2' end
         as period_half_year,
-    year(date_day)::string as period_year
+    cast(year(date_day) as string) as period_year
 from days

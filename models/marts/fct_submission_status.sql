@@ -237,7 +237,10 @@ select
     end as status,
     case
         when cast(r.first_sent_at as date) > o.due_date
-            then cast({{ dbt.datediff('o.due_date', 'cast(r.first_sent_at as date)', 'day') }} as integer)
+            -- dbt's cross-engine day count (Spark: a date minus a date is an interval)
+            then cast(
+                    {{ dbt.datediff('o.due_date', 'cast(r.first_sent_at as date)', 'day') }} as integer  -- noqa: LT05
+                )
     end as days_late,
     r.first_sent_at,
     r.last_sent_at,

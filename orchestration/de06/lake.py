@@ -11,6 +11,10 @@ An export replaces a table's folder whole: written beside it, then swapped in by
 so a Spark job never reads a half-written table. The ingest rewrites older rows (it marks the
 versions a load supersedes), so a table is exported whole, not appended to.
 
+After the build, ``import_spark_tables`` copies the tables Spark wrote for a schema (the marts)
+back into the DuckDB warehouse, from their Parquet files: the quality gate and the publish then
+run as on the DuckDB target, and readers get the same published database.
+
 Spark SQL has no Unicode normalisation: the columns that the staging models NFC-normalise on
 DuckDB (``macros/engines/text.sql``) are normalised here, in the export, instead.
 """
@@ -91,6 +95,53 @@ def export_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[ExportedTa
     return exported
 
 
+def spark_table_dirs(warehouse_dir: Path, schema: str) -> dict[str, Path]:
+    """The tables Spark holds in ``schema`` (a folder each under its warehouse folder)."""
+    folder = warehouse_dir / f"{schema}.db"
+    if not folder.is_dir():
+        return {}
+    return {
+        table.name: table
+        for table in sorted(folder.iterdir())
+        if table.is_dir() and any(table.glob("*.parquet"))
+    }
+
+
+def import_spark_tables(
+    con: duckdb.DuckDBPyConnection, warehouse_dir: Path, schema: str
+) -> dict[str, int]:
+    """Replace schema ``schema`` of the DuckDB warehouse with Spark's tables of that schema, in
+    one transaction; returns their row counts."""
+    tables = spark_table_dirs(warehouse_dir, schema)
+    if not tables:
+        raise RuntimeError(f"Spark has no table in schema {schema} under {warehouse_dir}")
+    counts: dict[str, int] = {}
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create schema if not exists {schema}")
+        stale = con.execute(
+            "select table_name from duckdb_tables() "
+            "where database_name = current_database() and schema_name = ?",
+            [schema],
+        ).fetchall()
+        for (name,) in stale:
+            if name not in tables:
+                con.execute(f'drop table {schema}."{name}"')
+        for name, folder in tables.items():
+            files = str(folder / "*.parquet").replace("'", "''")
+            con.execute(
+                f'create or replace table {schema}."{name}" as '
+                f"select * from read_parquet('{files}')"
+            )
+            row = con.execute(f'select count(*) from {schema}."{name}"').fetchone()
+            counts[name] = int(row[0]) if row else 0
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return counts
+
+
 def export_for_spark(settings: Settings) -> list[ExportedTable]:
     """The export step of a refresh on the Spark target (the caller holds the writer lock)."""
     from de06.warehouse import connect
@@ -98,5 +149,16 @@ def export_for_spark(settings: Settings) -> list[ExportedTable]:
     con = connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
     try:
         return export_raw(con, settings.spark_raw_dir)
+    finally:
+        con.close()
+
+
+def import_spark_marts(settings: Settings) -> dict[str, int]:
+    """The marts Spark built, into the DuckDB warehouse (the caller holds the writer lock)."""
+    from de06.warehouse import connect
+
+    con = connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
+    try:
+        return import_spark_tables(con, settings.spark_dir / "warehouse", "marts")
     finally:
         con.close()

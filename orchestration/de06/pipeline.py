@@ -15,7 +15,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from de06.ingest import FileReport, ingest, iter_feed_files
@@ -95,7 +95,26 @@ def build(settings: Settings, select: Sequence[str] = (), full_refresh: bool = F
     with writer_lock(settings):
         connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
         args = ["build"] + (["--select", *select] if select else [])
-        run_dbt(settings, args + (["--full-refresh"] if full_refresh else []))
+        if settings.dbt_target == "spark":
+            build_on_spark(settings, args)
+        else:
+            run_dbt(settings, args + (["--full-refresh"] if full_refresh else []))
+
+
+def build_on_spark(settings: Settings, args: Sequence[str]) -> None:
+    """The build on the Spark target (docs/spark.md), under the writer lock: the raw layer
+    exported as Parquet where Spark reads it, ``dbt build`` on Spark (every model in full),
+    then Spark's marts copied into the DuckDB warehouse, with the reference seeds and the
+    staging views built there too, so that the quality gate and the publish that follow run
+    as on the DuckDB target."""
+    from de06.lake import export_for_spark, import_spark_marts
+
+    export_for_spark(settings)
+    run_dbt(settings, args)
+    import_spark_marts(settings)
+    on_duckdb = replace(settings, dbt_target="duckdb")
+    run_dbt(on_duckdb, ["seed"])
+    run_dbt(on_duckdb, ["run", "--select", "staging"])
 
 
 def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:

@@ -113,6 +113,15 @@ class Settings:
         return self.project_dir / "seeds"
 
     @property
+    def dbt_artifacts_dir(self) -> Path:
+        """dbt's target folder for the target in use: the DuckDB target's is ``dbt_target_dir``
+        itself (Dagster and the semantic layer read its manifest), another target's a folder in
+        it, so that switching targets does not make dbt parse the project anew each time."""
+        if self.dbt_target == "duckdb":
+            return self.dbt_target_dir
+        return self.dbt_target_dir / self.dbt_target
+
+    @property
     def data_docs_dir(self) -> Path:
         return self.quality_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
@@ -174,8 +183,8 @@ class Settings:
             "DE06_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "DE06_SPARK_DIR": str(self.spark_dir),
             "DE06_SPARK_RAW_DIR": str(self.spark_raw_dir),
-            "DBT_TARGET_PATH": str(self.dbt_target_dir),
-            "DBT_LOG_PATH": str(self.dbt_target_dir / "logs"),
+            "DBT_TARGET_PATH": str(self.dbt_artifacts_dir),
+            "DBT_LOG_PATH": str(self.dbt_artifacts_dir / "logs"),
             "DBT_PROFILES_DIR": str(self.project_dir),
             "DBT_PROJECT_DIR": str(self.project_dir),
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",

@@ -1,51 +1,34 @@
 -- The semantic layer's atomic grain loses and invents nothing: for every month, the receiving
 -- units of fct_dossier_counts_monthly add up, per province as it was and in all, to the monthly
 -- counts of the provincial systems at the province and nation levels, measure by measure.
+-- n_closed_in_time (the 766 index's) is not in the semantic layer's grain
+{%- set measures = dossier_measures() | reject('equalto', 'n_closed_in_time') | list %}
+
 with
-
-leaf_rows as (
-
-    select
-        received_month,
-        province_unit_key,
-        columns('^n_')
-    from {{ ref('fct_dossier_counts_monthly') }}
-
-),
 
 leaves as (
 
-    unpivot leaf_rows
-    on columns('^n_')
-    into name measure value measure_value
+    {{ unpivot_columns(
+        ref('fct_dossier_counts_monthly'), ['received_month', 'province_unit_key'], measures,
+        'measure', 'measure_value'
+    ) | indent(4) }}
 
 ),
 
 level_rows as (
 
-    select
-        received_month,
-        unit_level,
-        unit_key,
-        columns('^n_')
+    select *
     from {{ ref('int_dossier_counts__monthly') }}
     where source_system = 'provincial' and unit_level in ('province', 'nation')
 
 ),
 
-levels as (
-
-    unpivot level_rows
-    on columns('^n_')
-    into name measure value measure_value
-
-),
-
--- n_closed_in_time (the 766 index's) is not in the semantic layer's grain
 level_measures as (
 
-    select * from levels
-    where measure <> 'n_closed_in_time'
+    {{ unpivot_columns(
+        'level_rows', ['received_month', 'unit_level', 'unit_key'], measures,
+        'measure', 'measure_value'
+    ) | indent(4) }}
 
 ),
 
