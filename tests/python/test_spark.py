@@ -62,8 +62,11 @@ def columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tu
 def differing_rows(con: duckdb.DuckDBPyConnection, left: str, right: str) -> tuple[int, int]:
     """Rows of ``left`` missing from ``right`` and the other way round, as multisets: every
     value must be equal (doubles to the last bit; nulls match nulls)."""
-    only_left = con.execute(f"select count(*) from ({left} except all {right})").fetchone()
-    only_right = con.execute(f"select count(*) from ({right} except all {left})").fetchone()
+    def missing(rows: str, other: str) -> str:
+        return f"select count(*) from (select * from ({rows}) except all select * from ({other}))"
+
+    only_left = con.execute(missing(left, right)).fetchone()
+    only_right = con.execute(missing(right, left)).fetchone()
     assert only_left is not None and only_right is not None
     return int(only_left[0]), int(only_right[0])
 
