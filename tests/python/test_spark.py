@@ -62,6 +62,7 @@ def columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tu
 def differing_rows(con: duckdb.DuckDBPyConnection, left: str, right: str) -> tuple[int, int]:
     """Rows of ``left`` missing from ``right`` and the other way round, as multisets: every
     value must be equal (doubles to the last bit; nulls match nulls)."""
+
     def missing(rows: str, other: str) -> str:
         return f"select count(*) from (select * from ({rows}) except all select * from ({other}))"
 
