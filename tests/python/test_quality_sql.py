@@ -133,3 +133,20 @@ def test_the_nothing_lost_check_names_a_file_that_lost_rows(tmp_path: Path) -> N
     [lost] = [o for o in result.outcomes if o.expectation == "unexpected_rows_expectation"]
     assert (lost.success, lost.observed_value) == (False, "1")  # b.csv: 10 read, 9 accounted for
     assert not result.passed and "nothing lost" in lost.describe()
+
+
+def test_great_expectations_imports_in_a_python_c_process_with_pyspark_installed() -> None:
+    """pyspark (the spark target's) is installed beside GX; a bare `import great_expectations`
+    in a `python -c` process ends it with exit 0 halfway (pyspark's Connect check), which made a
+    Dagster run that validated from one stop early. The gate's import must get through."""
+    code = (
+        "from de06.quality.gx_duckdb import import_great_expectations\n"
+        "import_great_expectations()\n"
+        "import great_expectations, pyspark\n"
+        "print('imported', great_expectations.__version__, pyspark.__version__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("imported 1.24.1 "), done.stdout + done.stderr

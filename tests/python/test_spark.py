@@ -33,6 +33,8 @@ class SparkBuilt:
 
 @pytest.fixture(scope="module")
 def on_spark(built: Built) -> Iterator[SparkBuilt]:
+    if shutil.which("java") is None:
+        pytest.fail("the Spark tests need Java 17: apt-get install openjdk-17-jre-headless")
     home = built.settings.home.parent / "spark_home"
     settings = make_settings(home, DE06_DBT_TARGET="spark")
     settings.ensure_dirs()

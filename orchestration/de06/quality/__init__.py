@@ -20,7 +20,11 @@ from typing import Any
 import duckdb
 
 from de06.quality.docs_offline import localise
-from de06.quality.gx_duckdb import close_duckdb_connections, enable_duckdb_sql
+from de06.quality.gx_duckdb import (
+    close_duckdb_connections,
+    enable_duckdb_sql,
+    import_great_expectations,
+)
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 RESULTS_DDL = """
@@ -138,6 +142,7 @@ def run_gate(
     read-only connection of its own (DuckDB refuses two connections with different settings
     in one process), and the results are stored afterwards.
     """
+    import_great_expectations()
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 

@@ -15,6 +15,8 @@ here rather than letting the gate pass on empty results.
 
 from __future__ import annotations
 
+import sys
+
 
 class _DialectName(str):
     """A dialect name that GX treats like one of its ``GXSqlDialect`` members."""
@@ -22,6 +24,26 @@ class _DialectName(str):
     @property
     def value(self) -> str:
         return str(self)
+
+
+def import_great_expectations() -> None:
+    """Import Great Expectations with pyspark out of its sight (once per process).
+
+    GX imports pyspark whenever it is installed (the ``spark`` target installs it), and pyspark
+    4's Spark Connect module, imported from a ``python -c`` process without grpc, takes itself
+    for a doctest run and calls ``sys.exit(0)``: a Dagster run that validated from such a
+    process stopped with success and no result. The suites never use Spark, so GX is imported
+    as if pyspark were absent; pyspark itself stays importable for everything else."""
+    if "great_expectations" in sys.modules:
+        return
+    hide = "pyspark" not in sys.modules
+    if hide:
+        sys.modules["pyspark"] = None  # type: ignore[assignment]  # import pyspark -> ImportError
+    try:
+        import great_expectations  # noqa: F401
+    finally:
+        if hide:
+            del sys.modules["pyspark"]
 
 
 def enable_duckdb_sql() -> None:
