@@ -16,7 +16,9 @@
     {%- if execute -%}
         {%- set raw_dir = env_var('DE06_SPARK_RAW_DIR') -%}
         {%- do run_query('create database if not exists raw') -%}
-        {%- for table in ['load_files', 'dossiers', 'submissions', 'tasks', 'quarantine'] -%}
+        {#- the tables the sources name in schema raw (models/staging/_staging__sources.yml) -#}
+        {%- set tables = graph.sources.values() | selectattr('schema', 'equalto', 'raw') | map(attribute='identifier') | unique | sort -%}
+        {%- for table in tables -%}
             {%- do run_query('drop table if exists raw.' ~ table) -%}
             {%- do run_query(
                 'create table raw.' ~ table ~ " using parquet location '"

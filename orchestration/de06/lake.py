@@ -31,7 +31,8 @@ import duckdb
 
 from de06.settings import Settings
 
-# every raw table the sources name (models/staging/_staging__sources.yml)
+# every raw table the sources name (models/staging/_staging__sources.yml), which
+# macros/engines/raw_sources.sql registers on Spark
 RAW_TABLES = ("load_files", "dossiers", "submissions", "tasks", "quarantine")
 
 # the typed codes the staging models pass through `nfc()`, per raw table
@@ -79,11 +80,11 @@ def export_raw(con: duckdb.DuckDBPyConnection, raw_dir: Path) -> list[ExportedTa
         staging.mkdir()
         # one file per table is enough for Spark's reader; row groups keep it splittable
         target = staging / "part-0.parquet"
-        con.execute(
+        # COPY answers with the number of rows it wrote: no second read of the file
+        row = con.execute(
             f"copy ({_select(con, table)}) to '{target}' "
             "(format parquet, compression zstd, row_group_size 1000000)"
-        )
-        row = con.execute(f"select count(*) from read_parquet('{target}')").fetchone()
+        ).fetchone()
         retired = raw_dir / f".{table}.{uuid.uuid4().hex[:8]}.old"
         if final.exists():
             final.rename(retired)
