@@ -234,11 +234,10 @@
                 group by all
             ),
             newly_known as (
-                select unnest(generate_series(
-                    coalesce(last_known + interval 1 month, date '{{ var("history_start") }}'),
-                    date_trunc('month', known_until) - interval 1 month,
-                    interval 1 month
-                )) as snapshot_month
+                select {{ unnest_array(month_series(
+                    "cast(coalesce(last_known + interval 1 month, date '" ~ var('history_start') ~ "') as date)",
+                    "cast(date_trunc('month', known_until) - interval 1 month as date)"
+                )) }} as snapshot_month
                 from horizons
             ),
             changed_versions as (
@@ -276,22 +275,20 @@
                 group by source_system, dossier_id
             ),
             changed as (
-                select unnest(generate_series(
-                    case when same_placement then earliest_end + interval 1 month else first_month end,
-                    latest_end,
-                    interval 1 month
-                )) as snapshot_month
+                select {{ unnest_array(month_series(
+                    'cast(case when same_placement then earliest_end + interval 1 month else first_month end as date)',
+                    'cast(latest_end as date)'
+                )) }} as snapshot_month
                 from per_dossier
             ),
             -- rows int_dossiers__enriched rewrote with no new version (a month range): every
             -- month of their range, as their units may have changed
             rewritten as (
-                select unnest(generate_series(
-                    date_trunc('month', greatest(e.due_at, e.received_at)),
-                    date_trunc('month', least(coalesce(e.closed_at, h.known_until), h.known_until))
-                    - interval 1 month,
-                    interval 1 month
-                )) as snapshot_month
+                select {{ unnest_array(month_series(
+                    "cast(date_trunc('month', greatest(e.due_at, e.received_at)) as date)",
+                    "cast(date_trunc('month', least(coalesce(e.closed_at, h.known_until), h.known_until))"
+                    ~ " - interval 1 month as date)"
+                )) }} as snapshot_month
                 from {{ ref('int_dossiers__backlog_candidates') }} as e
                 inner join horizons as h on e.source_system = h.source_system
                 where e.built_at > (
@@ -316,12 +313,29 @@
 {% macro rebuilt_since_watermark() -%}
     {%- if execute and is_incremental() -%}
         {%- set found = run_query(
-            "select strftime(coalesce(max(built_at), timestamp '1900-01-01'), '%Y-%m-%d %H:%M:%S.%f') from "
-            ~ this) -%}
+            "select cast(coalesce(max(built_at), timestamp '1900-01-01') as string) from " ~ this) -%}
         built_at > timestamp '{{ found.columns[0].values()[0] }}'
     {%- else -%}
         built_at > (select coalesce(max(built_at), timestamp '1900-01-01') from {{ this }})
     {%- endif -%}
+{%- endmacro %}
+
+
+{#- The months int_dossiers__backlog_candidates recomputes on Spark (whole months): those
+    int_dossiers__enriched rewrote since the model's newest `built_at`, and those it holds
+    that enriched no longer has (a month whose every dossier moved to another). -#}
+{% macro rebuilt_months_to_replace() -%}
+    {%- set enriched = ref('int_dossiers__enriched') -%}
+    {%- set query -%}
+        select received_month from {{ enriched }} where {{ rebuilt_since_watermark() }}
+        union
+        (
+            select received_month from {{ this }}
+            except
+            select received_month from {{ enriched }}
+        )
+    {%- endset -%}
+    {{ return(query_months(query)) }}
 {%- endmacro %}
 
 
@@ -358,7 +372,7 @@
 {% macro pair_months_to_read() -%}
     {%- set months = dossier_months_to_replace(['dossier_id']) -%}
     {%- set old_pairs -%}
-        select unnest([received_month, portal_received_month])
+        select {{ unnest_array(array_of(['received_month', 'portal_received_month'])) }}
         from {{ this }}
         semi join ({{ changed_dossiers(['dossier_id']) }}) as changed using (dossier_id)
         where not is_matched

@@ -75,10 +75,13 @@
         select
             (select coalesce(max(change_id), 0) from {{ log }}) as newest
         {%- if marks_exist %},
-            (select min(through) from {{ marks }} where model in ('{{ parents | join("', '") }}')) as parents_through,
-            (select count(*) from {{ marks }} where model in ('{{ parents | join("', '") }}')) as parents_marked,
+            (select min(through) from (
+                select max(through) as through from {{ marks }}
+                where model in ('{{ parents | join("', '") }}') group by model
+            )) as parents_through,
+            (select count(distinct model) from {{ marks }} where model in ('{{ parents | join("', '") }}')) as parents_marked,
             (select max(through) from {{ marks }} where model = '{{ this.identifier }}') as mine,
-            (select max(code_hash) from {{ marks }} where model = '{{ this.identifier }}') as code_hash
+            (select max_by(code_hash, recorded_at) from {{ marks }} where model = '{{ this.identifier }}') as code_hash
         {%- endif %}
     {%- endset -%}
     {%- set row = run_query(query).rows[0] -%}
@@ -178,10 +181,13 @@
 
 
 {#- Post-hook of the change log: the watermarks' table (made here, once, not by the chain's
-    models, which run two at a time). -#}
+    models, which run two at a time). On DuckDB a row per model, replaced by each run; on Spark
+    (no update without Delta) a row per run of a model, appended: the newest counts (`through`
+    only grows, and `period_refresh_state` reads the table either way). -#}
 {% macro create_period_watermarks() -%}
-    {#- Spark builds the chain in full on every run (docs/spark.md): no watermarks -#}
-    {%- if target.type == 'spark' %}{{ return('') }}{% endif -%}
+    {{ return(adapter.dispatch('create_period_watermarks', 'de06')()) }}
+{%- endmacro %}
+{% macro default__create_period_watermarks() -%}
     create table if not exists {{ period_watermarks_relation(this) }} (
         model varchar primary key,
         through bigint not null,
@@ -191,23 +197,36 @@
         why varchar
     )
 {%- endmacro %}
+{% macro spark__create_period_watermarks() -%}
+    create table if not exists {{ period_watermarks_relation(this) }} (
+        model string,
+        through bigint,
+        code_hash string,
+        recorded_at timestamp,
+        periods array<string>,
+        why string
+    ) using {{ config.get('file_format', 'parquet') }}
+{%- endmacro %}
 
 
 {#- Post-hook of every model of the chain, full build or incremental: the watermark, in the
     model's own transaction. -#}
 {% macro record_period_watermark() -%}
-    {%- if execute and target.type != 'spark' -%}
+    {%- if execute -%}
         {%- set marks = period_watermarks_relation() -%}
         {%- set state = period_refresh_state() -%}
         {%- do log(this.identifier ~ ': periods ' ~ (state['periods'] | join(' ') if state['periods'] is not none else 'all')
                    ~ ' (' ~ state['why'] ~ ')', info=false) -%}
-        insert or replace into {{ marks }}
+        {{ 'insert into' if target.type == 'spark' else 'insert or replace into' }} {{ marks }}
         values (
             '{{ this.identifier }}',
             {{ state['through'] }},
             '{{ local_md5(model.raw_code) }}',
-            now()::timestamp,
-            {% if state['periods'] is none %}null{% else %}[{{ period_literals(state['periods']) }}]::varchar[]{% endif %},
+            cast(now() as timestamp),
+            {% if state['periods'] is none %}null{% else -%}
+                cast({{ array_of(state['periods'] | map('tojson') | map('replace', '"', "'") | list) }}
+                    as {{ 'array<string>' if target.type == 'spark' else 'varchar[]' }})
+            {%- endif %},
             '{{ state['why'] }}'
         )
     {%- endif -%}

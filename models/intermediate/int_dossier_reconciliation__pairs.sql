@@ -7,7 +7,9 @@
 -- Incremental on the dossier id: a run re-pairs the ids with a version loaded since the last
 -- run in either system (or received in the months a partitioned run asks for), reading
 -- enriched only in the months their rows can be in, and deletes their old pairs within the
--- months those can be in (strategy `replace_dossiers`).
+-- months those can be in (strategy `replace_dossiers`). On Spark a run recomputes the pairs of
+-- whole months, those same months (a pair's month is its provincial month, else its portal
+-- month), and overwrites their partitions.
 
 -- depends_on: {{ ref('stg_dossier_feed__dossier_versions') }}
 
@@ -15,12 +17,15 @@
     config(
         materialized='incremental',
         incremental_strategy=engine_strategy('replace_dossiers'),
+        partition_by=engine_partition_by('received_month'),
         unique_key='dossier_id',
         dossier_keys=['dossier_id'],
         watermark_column='last_load_id',
         month_columns=['received_month', 'portal_received_month'],
     )
 }}
+
+{%- set whole_months = recomputes_whole_months() %}
 
 with
 
@@ -32,7 +37,13 @@ with
 dossiers as {{ cte_materialized(is_incremental()) }} (
 
     select * from {{ ref('int_dossiers__enriched') }}
-    {%- if is_incremental() %}
+    {%- if whole_months %}
+        -- both sides of every id with a side in the months replaced
+        semi join (
+            select dossier_id from {{ ref('int_dossiers__enriched') }}
+            where {{ month_in('received_month', partitions_to_replace()) }}
+        ) as in_months using (dossier_id)
+    {%- elif is_incremental() %}
         semi join ({{ changed_dossiers(['dossier_id']) }}) as changed using (dossier_id)
     where {{ month_in('received_month', pair_months_to_read()) }}
     {%- endif %}
@@ -102,3 +113,7 @@ select
     is_matched and units_differ as is_unit_mismatch,
     last_load_id
 from paired
+{%- if whole_months %}
+-- the pairs of those months only (an id's other side may lie in a month not replaced)
+where {{ month_in('received_month', partitions_to_replace()) }}
+{%- endif %}

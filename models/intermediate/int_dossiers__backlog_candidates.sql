@@ -5,13 +5,16 @@
 -- Incremental: a run takes the rows int_dossiers__enriched rewrote since the newest one here
 -- (`built_at`), deletes their dossiers and inserts those of them that are candidates (strategy
 -- `replace_rebuilt`). A dossier finished on time after a late update leaves; one still open
--- comes in.
+-- comes in. On Spark a run recomputes the whole months int_dossiers__enriched rewrote since,
+-- and overwrites their partitions (`rebuilt_months_to_replace`).
 
 {{
     config(
         materialized='incremental',
         incremental_strategy=engine_strategy('replace_rebuilt'),
+        partition_by=engine_partition_by('received_month'),
         unique_key=['source_system', 'dossier_id'],
+        months_of_rebuilt=true,
     )
 }}
 
@@ -20,7 +23,9 @@ with
 rebuilt as (
 
     select * from {{ ref('int_dossiers__enriched') }}
-    {%- if is_incremental() %}
+    {%- if recomputes_whole_months() %}
+    where {{ month_in('received_month', partitions_to_replace()) }}
+    {%- elif is_incremental() %}
     where {{ rebuilt_since_watermark() }}
     {%- endif %}
 

@@ -7,19 +7,23 @@
 -- Incremental: a run recomputes only the dossiers whose current version was loaded since the
 -- last run (or received in the months a partitioned run asks for); the rows they replace are
 -- deleted within the months they can be in (strategy `replace_dossiers`). Nothing here depends
--- on the rest of the feed, so a dossier's row is the same however it was built.
+-- on the rest of the feed, so a dossier's row is the same however it was built. On Spark a run
+-- recomputes whole months instead, those same months, and overwrites their partitions
+-- (macros/engines/incremental.sql).
 
 {{
     config(
         materialized='incremental',
         incremental_strategy=engine_strategy('replace_dossiers'),
+        partition_by=engine_partition_by('received_month'),
         unique_key=['source_system', 'dossier_id'],
         dossier_keys=['source_system', 'dossier_id'],
         watermark_column='load_id',
     )
 }}
 
-{%- set month_range = is_incremental() and dossier_month_range() %}
+{%- set whole_months = recomputes_whole_months() %}
+{%- set month_range = is_incremental() and not whole_months and dossier_month_range() %}
 
 with
 
@@ -39,7 +43,10 @@ dossiers as (
         semi join changed using (source_system, dossier_id)
     {% endif -%}
     where versions.superseded_by_load_id is null
-    {%- if is_incremental() and not month_range %}
+    {%- if whole_months %}
+        -- every dossier of the months the run replaces
+        and {{ month_in("cast(date_trunc('month', versions.received_at) as date)", partitions_to_replace()) }}
+    {%- elif is_incremental() and not month_range %}
         -- a dossier whose current version is older was not changed by the new loads
         and versions.load_id > {{ dossier_watermark('load_id') }}
     {%- endif %}

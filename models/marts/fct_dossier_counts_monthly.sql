@@ -10,7 +10,7 @@
 
 {{
     config(
-        materialized='incremental',
+        materialized=engine_mart_materialization(),
         incremental_strategy=engine_strategy('replace_months'),
         unique_key='received_month',
         dossier_keys=['source_system', 'dossier_id'],

@@ -1,10 +1,18 @@
 """The same project on Spark: the session's generated feeds refreshed with the ``spark`` target
-(a local Spark session inside dbt, Java 17), and every mart compared with the DuckDB build of the
-same feeds, row for row and value for value.
+(a local Spark session inside dbt, Java 17) in two steps, a full build and then an incremental
+one, and every mart compared with a DuckDB build that took the same two steps, row for row and
+value for value.
 
-The refresh on Spark goes the whole way a scheduled one does: ingest (into DuckDB's raw layer),
-the raw tables exported as Parquet, ``dbt build`` on Spark (seeds, models, data tests and unit
-tests, all on Spark), Spark's marts copied back, the quality gate, the publish.
+Step 1 lands the submissions, the tasks and the dossiers up to September 2025 (August's and
+September's versions only as far as 20 September), with five dossiers received in June 2024
+that no other dossier shares a month with. Step 2 lands the rest: the later versions of August
+and September (they replace versions of months already built), the last three months, and the
+five June dossiers moved into July (June is left with no dossiers). On Spark, step 2 replaces
+whole partitions with ``insert_overwrite``: the months and periods those changes touch, and
+June's partitions are dropped. The refresh of step 2 goes the whole way a scheduled one does:
+ingest (into DuckDB's raw layer), the raw tables exported as Parquet, ``dbt build`` on Spark
+(models, data tests and unit tests, all on Spark), Spark's marts copied back, the quality gate,
+the publish.
 """
 
 from __future__ import annotations
@@ -12,17 +20,82 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
-from conftest import Built, make_settings
-from de06.lake import RAW_TABLES, spark_table_dirs
-from de06.pipeline import RefreshResult, refresh
+from conftest import PERIOD_CHAIN_INTERMEDIATE, Built, make_settings
+from de06.lake import RAW_TABLES, export_for_spark, spark_table_dirs
+from de06.pipeline import RefreshResult, ingest_landing, refresh, run_dbt
 from de06.settings import Settings
 
 pytestmark = pytest.mark.slow
+
+CUT = "2025-09-20 00:00:00"  # step 1 has August's and September's versions until then
+LATE_AT = "2026-01-20 08:00:00"  # the June dossiers' move (after every generated version)
+STEP_2_MONTHS = ["2025-08", "2025-09", "2025-10", "2025-11", "2025-12"]
+
+
+@pytest.fixture(scope="module")
+def steps(built: Built, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The two landings (folders laid out as the landing folder), made once from the session's
+    generated feeds."""
+    root = tmp_path_factory.mktemp("spark_steps")
+    first, second = root / "1", root / "2"
+    generated = built.generated
+    shutil.copytree(generated / "submissions", first / "submissions")
+    shutil.copytree(generated / "tasks", first / "tasks")
+    (first / "dossiers").mkdir()
+    (second / "dossiers").mkdir(parents=True)
+    con = duckdb.connect()
+    for path in sorted((generated / "dossiers").iterdir()):
+        month = path.stem.rsplit("_", 1)[-1]
+        if month in STEP_2_MONTHS:
+            shutil.copy2(path, second / "dossiers" / path.name)
+        else:
+            shutil.copy2(path, first / "dossiers" / path.name)
+        if month in ("2025-08", "2025-09"):
+            early = first / "dossiers" / f"{path.stem}_early.parquet"
+            con.execute(
+                f"copy (select * from read_parquet('{path}') "
+                f"where updated_at < timestamp '{CUT}') to '{early}' (format parquet)"
+            )
+    july = generated / "dossiers" / "dossiers_provincial_2024-07.parquet"
+    june = f"""
+        select * replace (
+            'LATE-' || dossier_id as dossier_id,
+            received_at - interval 31 day as received_at,
+            due_at - interval 31 day as due_at,
+            finished_at - interval 31 day as finished_at,
+            synced_national_at - interval 31 day as synced_national_at)
+        from (
+            select * from read_parquet('{july}')
+            qualify row_number() over (partition by dossier_id order by updated_at desc) = 1
+        )
+        where unit_code not like '%.%' and day(received_at) <= 28
+        order by dossier_id limit 5"""
+    con.execute(
+        f"copy ({june}) to '{first}/dossiers/dossiers_provincial_2024-06_late.parquet' "
+        "(format parquet)"
+    )
+    con.execute(
+        f"""copy (select * replace (
+                received_at + interval 31 day as received_at,
+                due_at + interval 31 day as due_at,
+                finished_at + interval 31 day as finished_at,
+                synced_national_at + interval 31 day as synced_national_at,
+                timestamp '{LATE_AT}' as updated_at)
+            from ({june}))
+        to '{second}/dossiers/dossiers_provincial_2024-06_moved.parquet' (format parquet)"""
+    )
+    con.close()
+    return first, second
+
+
+def land(step: Path, settings: Settings) -> None:
+    shutil.copytree(step, settings.landing_dir, dirs_exist_ok=True)
 
 
 @dataclass
@@ -32,14 +105,34 @@ class SparkBuilt:
 
 
 @pytest.fixture(scope="module")
-def on_spark(built: Built) -> Iterator[SparkBuilt]:
+def on_spark(built: Built, steps: tuple[Path, Path]) -> Iterator[SparkBuilt]:
     if shutil.which("java") is None:
         pytest.fail("the Spark tests need Java 17: apt-get install openjdk-17-jre-headless")
-    home = built.settings.home.parent / "spark_home"
-    settings = make_settings(home, DE06_DBT_TARGET="spark")
+    settings = make_settings(built.settings.home.parent / "spark_home", DE06_DBT_TARGET="spark")
     settings.ensure_dirs()
-    shutil.copytree(built.generated, settings.landing_dir, dirs_exist_ok=True)
+    # step 1: a full build of the models (no data tests: step 2 runs them)
+    land(steps[0], settings)
+    ingest_landing(settings)
+    export_for_spark(settings)
+    run_dbt(settings, ["seed"])
+    run_dbt(settings, ["run"])
+    # step 2: the refresh, incremental
+    land(steps[1], settings)
     yield SparkBuilt(settings, refresh(settings, run_id="spark"))
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(built: Built, steps: tuple[Path, Path]) -> Settings:
+    """The same two steps on DuckDB (its incremental runs equal a full rebuild:
+    test_incremental.py)."""
+    settings = make_settings(built.settings.home.parent / "twin_home")
+    settings.ensure_dirs()
+    run_dbt(settings, ["seed"])
+    for step in steps:
+        land(step, settings)
+        ingest_landing(settings)
+        run_dbt(settings, ["run"])
+    return settings
 
 
 def mart_models(built: Built) -> list[str]:
@@ -75,9 +168,9 @@ def differing_rows(con: duckdb.DuckDBPyConnection, left: str, right: str) -> tup
 
 
 @pytest.fixture(scope="module")
-def both(built: Built, on_spark: SparkBuilt) -> Iterator[duckdb.DuckDBPyConnection]:
+def both(on_duckdb: Settings, on_spark: SparkBuilt) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect()
-    con.execute(f"attach '{built.settings.published_db}' as on_duckdb (read_only)")
+    con.execute(f"attach '{on_duckdb.warehouse_db}' as on_duckdb (read_only)")
     con.execute(f"attach '{on_spark.settings.published_db}' as on_spark (read_only)")
     yield con
     con.close()
@@ -148,3 +241,44 @@ def test_the_comparison_sees_one_changed_value(both: duckdb.DuckDBPyConnection) 
         f" union all select {names} from on_spark.marts.fct_indicator_values where value is null"
     )
     assert differing_rows(both, left, changed) == (1, 1)
+
+
+def test_the_second_spark_run_replaced_partitions(
+    on_duckdb: Settings, on_spark: SparkBuilt
+) -> None:
+    """Step 2 on Spark was incremental: partitions replaced, not tables rebuilt; and the
+    partitions Spark holds are the months and periods the DuckDB build has rows for."""
+    warehouse = on_spark.settings.spark_dir / "warehouse" / "intermediate.db"
+    twin = duckdb.connect(str(on_duckdb.warehouse_db), read_only=True)
+
+    def held(table: str, column: str) -> set[str]:
+        return {p.name.removeprefix(f"{column}=") for p in (warehouse / table).glob(f"{column}=*")}
+
+    def rows_in(table: str, column: str) -> set[str]:
+        found = twin.execute(f"select distinct {column}::varchar from intermediate.{table}")
+        return {str(value) for (value,) in found.fetchall()}
+
+    # June 2024 lost its five dossiers: its partitions were dropped, July's kept
+    for table in ("int_dossiers__enriched", "int_dossier_counts__monthly"):
+        assert "2024-07-01" in held(table, "received_month"), table
+        assert "2024-06-01" not in held(table, "received_month"), table
+        assert held(table, "received_month") == rows_in(table, "received_month"), table
+    assert held("int_dossier_backlog__month_ends", "snapshot_month") == rows_in(
+        "int_dossier_backlog__month_ends", "snapshot_month"
+    )
+    # the unit × period models computed the periods the change log named (June 2024's among
+    # them), not every period as a full build or a change to a whole input does
+    marks = warehouse / "period_watermarks"
+    con = duckdb.connect()
+    for model in PERIOD_CHAIN_INTERMEDIATE:
+        row = con.execute(
+            f"select periods, why from read_parquet('{marks}/*.parquet') where model = ? "
+            "order by recorded_at desc limit 1",
+            [model],
+        ).fetchone()
+        assert row is not None, model
+        periods, why = row
+        assert why == "changed months", (model, why)
+        assert "2024-06" in periods and "2024-07" in periods, model
+        assert held(model, "period") == rows_in(model, "period"), model
+    twin.close()
