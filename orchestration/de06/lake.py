@@ -21,6 +21,7 @@ DuckDB (``macros/engines/text.sql``) are normalised here, in the export, instead
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 import uuid
@@ -143,13 +144,56 @@ def import_spark_tables(
     return counts
 
 
-def export_for_spark(settings: Settings) -> list[ExportedTable]:
-    """The export step of a refresh on the Spark target (the caller holds the writer lock)."""
+def raw_state(con: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """What tells one state of the raw layer from another: every table's columns and rows,
+    the newest load, and how many dossier versions are marked superseded. The ingest only
+    appends rows and marks older versions, so any load changes it."""
+    state: dict[str, object] = {}
+    for table in RAW_TABLES:
+        columns = con.execute(
+            "select list(column_name order by column_index) from duckdb_columns() "
+            "where schema_name = 'raw' and table_name = ?",
+            [table],
+        ).fetchone()
+        rows = con.execute(f"select count(*) from raw.{table}").fetchone()
+        state[table] = {"columns": columns[0] if columns else None, "rows": rows[0] if rows else 0}
+    newest = con.execute("select max(load_id) from raw.load_files").fetchone()
+    superseded = con.execute(
+        "select count(*) from raw.dossiers where _superseded_by_load_id is not null"
+    ).fetchone()
+    state["newest_load"] = newest[0] if newest else None
+    state["superseded_versions"] = superseded[0] if superseded else 0
+    return state
+
+
+EXPORTED_STATE = ".exported.json"  # the raw state an export wrote, beside the table folders
+
+
+def export_raw_if_changed(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, force: bool = False
+) -> list[ExportedTable]:
+    """``export_raw`` unless the folders already hold the raw layer as it is now (the state
+    written by the last export): a Dagster run exports before each of its dbt steps on Spark,
+    and only the first after a load has anything to write. Returns the tables written."""
+    state = json.dumps(raw_state(con), sort_keys=True, default=str)
+    stamp = raw_dir / EXPORTED_STATE
+    complete = all((raw_dir / table).is_dir() for table in RAW_TABLES)
+    if not force and complete and stamp.is_file() and stamp.read_text() == state:
+        return []
+    stamp.unlink(missing_ok=True)  # a failed export leaves no stamp behind
+    exported = export_raw(con, raw_dir)
+    stamp.write_text(state)
+    return exported
+
+
+def export_for_spark(settings: Settings, force: bool = False) -> list[ExportedTable]:
+    """The export step of a build on the Spark target (the caller holds the writer lock):
+    the raw layer, if it changed since the last export (always with ``force``)."""
     from de06.warehouse import connect
 
     con = connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
     try:
-        return export_raw(con, settings.spark_raw_dir)
+        return export_raw_if_changed(con, settings.spark_raw_dir, force=force)
     finally:
         con.close()
 

@@ -95,26 +95,37 @@ def build(settings: Settings, select: Sequence[str] = (), full_refresh: bool = F
     with writer_lock(settings):
         connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
         args = ["build"] + (["--select", *select] if select else [])
-        if settings.dbt_target == "spark":
-            build_on_spark(settings, args)
-        else:
-            run_dbt(settings, args + (["--full-refresh"] if full_refresh else []))
+        if full_refresh:
+            args.append("--full-refresh")
+        with spark_build(settings, force_export=full_refresh):
+            run_dbt(settings, args)
 
 
-def build_on_spark(settings: Settings, args: Sequence[str]) -> None:
-    """The build on the Spark target (docs/spark.md), under the writer lock: the raw layer
-    exported as Parquet where Spark reads it, ``dbt build`` on Spark (every model in full),
-    then Spark's marts copied into the DuckDB warehouse, with the reference seeds and the
-    staging views built there too, so that the quality gate and the publish that follow run
-    as on the DuckDB target."""
+@contextlib.contextmanager
+def spark_build(
+    settings: Settings, force_export: bool = False, marts: bool = True, duckdb_views: bool = True
+) -> Iterator[None]:
+    """Around a dbt step on the Spark target (docs/spark.md); nothing on the DuckDB target.
+    The caller holds the writer lock.
+
+    Before: the raw layer exported as Parquet where Spark reads it, if it changed since the
+    last export. After: Spark's marts copied into the DuckDB warehouse (``marts``), and the
+    reference seeds and staging views built there too (``duckdb_views``), so that the quality
+    gate and the publish run as on the DuckDB target. A Dagster step that built no mart, or no
+    seed or staging model, skips what it did not change."""
+    if settings.dbt_target != "spark":
+        yield
+        return
     from de06.lake import export_for_spark, import_spark_marts
 
-    export_for_spark(settings)
-    run_dbt(settings, args)
-    import_spark_marts(settings)
-    on_duckdb = replace(settings, dbt_target="duckdb")
-    run_dbt(on_duckdb, ["seed"])
-    run_dbt(on_duckdb, ["run", "--select", "staging"])
+    export_for_spark(settings, force=force_export)
+    yield
+    if marts:
+        import_spark_marts(settings)
+    if duckdb_views:
+        on_duckdb = replace(settings, dbt_target="duckdb")
+        run_dbt(on_duckdb, ["seed"])
+        run_dbt(on_duckdb, ["run", "--select", "staging"])
 
 
 def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:

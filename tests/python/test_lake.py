@@ -3,6 +3,7 @@ small warehouses made here; the whole round trip through Spark is in test_spark.
 
 from __future__ import annotations
 
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -10,7 +11,13 @@ import duckdb
 import pytest
 
 from conftest import make_settings
-from de06.lake import RAW_TABLES, export_raw, import_spark_tables, spark_table_dirs
+from de06.lake import (
+    RAW_TABLES,
+    export_raw,
+    export_raw_if_changed,
+    import_spark_tables,
+    spark_table_dirs,
+)
 from de06.warehouse import connect
 
 # "Hà Nội" typed with combining marks (NFD), as some systems export it
@@ -65,6 +72,37 @@ def test_an_export_replaces_the_previous_one_whole(
     assert count.fetchone() == (1,)
     # nothing left of the swaps: one folder per table
     assert sorted(p.name for p in raw_dir.iterdir()) == sorted(RAW_TABLES)
+
+
+def test_an_unchanged_raw_layer_is_not_exported_again(
+    warehouse: duckdb.DuckDBPyConnection, tmp_path: Path
+) -> None:
+    """A Dagster run on Spark exports before each dbt step: only a change to raw writes."""
+    raw_dir = tmp_path / "raw"
+    assert [e.table for e in export_raw_if_changed(warehouse, raw_dir)] == list(RAW_TABLES)
+    assert export_raw_if_changed(warehouse, raw_dir) == []
+    # a load: a row appended
+    warehouse.execute(
+        "insert into raw.tasks (unit_code, year, task_id, title, origin, status, _load_id, "
+        "_row_number) values ('02', 2025, 'T-3', 'new', 'decision', 'done', 2, 1)"
+    )
+    assert len(export_raw_if_changed(warehouse, raw_dir)) == len(RAW_TABLES)
+    count = duckdb.sql(f"select count(*) from read_parquet('{raw_dir}/tasks/*.parquet')")
+    assert count.fetchone() == (3,)
+    assert export_raw_if_changed(warehouse, raw_dir) == []
+    # a load that only marks older versions superseded (no new row in this table)
+    warehouse.execute(
+        "insert into raw.dossiers (source_system, dossier_id, _load_id, _row_number) "
+        "values ('provincial', 'D-1', 3, 1)"
+    )
+    export_raw_if_changed(warehouse, raw_dir)
+    warehouse.execute("update raw.dossiers set _superseded_by_load_id = 4")
+    assert len(export_raw_if_changed(warehouse, raw_dir)) == len(RAW_TABLES)
+    # a table folder gone, or asked to
+    shutil.rmtree(raw_dir / "quarantine")
+    assert len(export_raw_if_changed(warehouse, raw_dir)) == len(RAW_TABLES)
+    assert len(export_raw_if_changed(warehouse, raw_dir, force=True)) == len(RAW_TABLES)
+    assert export_raw_if_changed(warehouse, raw_dir) == []
 
 
 def spark_like_table(warehouse_dir: Path, schema: str, name: str, sql: str, parts: int) -> None:

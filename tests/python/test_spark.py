@@ -9,25 +9,30 @@ that no other dossier shares a month with. Step 2 lands the rest: the later vers
 and September (they replace versions of months already built), the last three months, and the
 five June dossiers moved into July (June is left with no dossiers). On Spark, step 2 replaces
 whole partitions with ``insert_overwrite``: the months and periods those changes touch, and
-June's partitions are dropped. The refresh of step 2 goes the whole way a scheduled one does:
-ingest (into DuckDB's raw layer), the raw tables exported as Parquet, ``dbt build`` on Spark
-(models, data tests and unit tests, all on Spark), Spark's marts copied back, the quality gate,
-the publish.
+June's partitions are dropped.
+
+Both steps go the whole way a scheduled refresh does: ingest (into DuckDB's raw layer), the raw
+tables exported as Parquet, ``dbt build`` on Spark (models, data tests and unit tests, all on
+Spark), Spark's marts copied back, the quality gate, the publish. Step 1 is ``de06 refresh``;
+step 2 is the Dagster refresh job as the daily schedule runs it (the current month's
+partition), its dbt steps on Spark and its checks as Dagster asset checks.
 """
 
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
 import yaml
 
 from conftest import PERIOD_CHAIN_INTERMEDIATE, Built, make_settings
-from de06.lake import RAW_TABLES, export_for_spark, spark_table_dirs
+from de06.lake import RAW_TABLES, spark_table_dirs
 from de06.pipeline import RefreshResult, ingest_landing, refresh, run_dbt
 from de06.settings import Settings
 
@@ -101,7 +106,36 @@ def land(step: Path, settings: Settings) -> None:
 @dataclass
 class SparkBuilt:
     settings: Settings
-    result: RefreshResult
+    first: RefreshResult  # step 1: `de06 refresh`
+    second: Any  # step 2: the Dagster run (dagster's ExecuteInProcessResult)
+
+
+def dagster_refresh(settings: Settings) -> Any:
+    """The refresh job for the current month, in this process, with the definitions loaded
+    for ``settings`` (they read their settings from the environment when imported)."""
+    import dagster as dg
+
+    env = {
+        **settings.dagster_env(),
+        "DE06_HOME": str(settings.home),
+        "DE06_DBT_TARGET_PATH": str(settings.dbt_target_dir),
+    }
+    settings.write_dagster_instance_config()
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        patch.delenv("DE06_PUBLISHED_DB", raising=False)
+        for name in [m for m in sys.modules if m.startswith("de06.defs")]:
+            del sys.modules[name]  # import them anew, for these settings
+        try:
+            from de06.defs.definitions import defs
+            from de06.defs.runs import refresh_current_month
+
+            with dg.DagsterInstance.get() as instance:
+                return refresh_current_month(defs, instance)
+        finally:
+            for name in [m for m in sys.modules if m.startswith("de06.defs")]:
+                del sys.modules[name]  # the next importer gets its own settings
 
 
 @pytest.fixture(scope="module")
@@ -110,15 +144,12 @@ def on_spark(built: Built, steps: tuple[Path, Path]) -> Iterator[SparkBuilt]:
         pytest.fail("the Spark tests need Java 17: apt-get install openjdk-17-jre-headless")
     settings = make_settings(built.settings.home.parent / "spark_home", DE06_DBT_TARGET="spark")
     settings.ensure_dirs()
-    # step 1: a full build of the models (no data tests: step 2 runs them)
+    # step 1: `de06 refresh`, a full build
     land(steps[0], settings)
-    ingest_landing(settings)
-    export_for_spark(settings)
-    run_dbt(settings, ["seed"])
-    run_dbt(settings, ["run"])
-    # step 2: the refresh, incremental
+    first = refresh(settings, run_id="spark")
+    # step 2: the daily Dagster run, incremental
     land(steps[1], settings)
-    yield SparkBuilt(settings, refresh(settings, run_id="spark"))
+    yield SparkBuilt(settings, first, dagster_refresh(settings))
 
 
 @pytest.fixture(scope="module")
@@ -177,7 +208,7 @@ def both(on_duckdb: Settings, on_spark: SparkBuilt) -> Iterator[duckdb.DuckDBPyC
 
 
 def test_the_spark_refresh_loads_builds_checks_and_publishes(on_spark: SparkBuilt) -> None:
-    result = on_spark.result
+    result = on_spark.first
     assert result.reports and all(r.status != "rejected" for r in result.reports)
     assert result.gate is not None and result.gate.passed
     assert result.published is not None
@@ -186,16 +217,49 @@ def test_the_spark_refresh_loads_builds_checks_and_publishes(on_spark: SparkBuil
         assert list((on_spark.settings.spark_raw_dir / table).glob("*.parquet")), table
 
 
+def test_the_dagster_run_on_spark_loads_builds_checks_and_publishes(on_spark: SparkBuilt) -> None:
+    result = on_spark.second
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    materialized = {"/".join(e.asset_key.path) for e in result.get_asset_materialization_events()}
+    assert {
+        "raw/dossiers",
+        "intermediate/int_dossiers__enriched",
+        "marts/fct_indicator_values",
+        "published/warehouse",
+    } <= materialized
+    checks = {
+        ("/".join(e.asset_key.path), e.check_name): e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+    # Great Expectations on the three layers (in DuckDB, after the copy back) ...
+    for key in (
+        "raw/dossiers",
+        "staging/stg_dossier_feed__dossier_versions",
+        "marts/fct_indicator_values",
+    ):
+        assert checks[(key, "great_expectations")] is True, key
+    # ... and dbt's data tests, run on Spark: none failed but a warning
+    dbt_checks = [
+        e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name not in ("great_expectations", "freshness_check")
+    ]
+    assert len(dbt_checks) > 50
+    assert not [e.check_name for e in dbt_checks if not e.passed and e.severity.value == "ERROR"]
+    assert not list(on_spark.settings.landing_dir.rglob("*.parquet"))  # moved to the archive
+
+
 def test_every_mart_was_built_by_spark(built: Built, on_spark: SparkBuilt) -> None:
     """Spark holds a table for every mart, and what was published is what Spark wrote."""
     spark_marts = spark_table_dirs(on_spark.settings.spark_dir / "warehouse", "marts")
     assert sorted(spark_marts) == mart_models(built)
-    assert on_spark.result.published is not None
-    published = on_spark.result.published.tables
+    published = duckdb.connect(str(on_spark.settings.published_db), read_only=True)
     con = duckdb.connect()
     for name, folder in spark_marts.items():
         row = con.execute(f"select count(*) from read_parquet('{folder}/*.parquet')").fetchone()
-        assert row is not None and published[f"marts.{name}"] == row[0], name
+        rows = published.execute(f"select count(*) from marts.{name}").fetchone()
+        assert row is not None and rows == row, name
+    published.close()
 
 
 @pytest.mark.parametrize(

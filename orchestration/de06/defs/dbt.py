@@ -2,6 +2,10 @@
 
 The manifest must exist when this module is imported: ``de06 dbt parse`` (the Makefile and the
 tests do it) or ``DbtProject.prepare_if_dev`` under ``dagster dev``.
+
+The same assets run on either dbt target (``DE06_DBT_TARGET``). On Spark each dbt step exports
+the raw layer first, if it changed, and copies what it built back into DuckDB after
+(``pipeline.spark_build``), so the quality checks and the publish read DuckDB on both.
 """
 
 import json
@@ -16,7 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from de06.defs.partitions import DOSSIER_MONTHS_TAG, dossier_months, month_range_vars
-from de06.pipeline import dbt_executable, writer_lock
+from de06.pipeline import dbt_executable, spark_build, writer_lock
 from de06.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -31,7 +35,7 @@ os.environ.setdefault("DBT_INDIRECT_SELECTION", "buildable")
 PROJECT = DbtProject(
     project_dir=SETTINGS.project_dir,
     profiles_dir=SETTINGS.project_dir,
-    target_path=SETTINGS.dbt_target_dir,
+    target_path=SETTINGS.dbt_artifacts_dir,  # the target's own (the Spark target has one)
     # no `target`: profiles.yml picks it from DE06_DBT_TARGET (set above). dagster-dbt would pass
     # `--target`, and dbt then finds "config target changed" and parses the whole project again
     # in every step (4-5 s each) instead of reusing the partial parse
@@ -98,7 +102,7 @@ def dossier_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -
     """
     keys = context.partition_key_range
     args = ["build", "--vars", month_range_vars(keys.start, keys.end)]
-    with writer_lock(SETTINGS):
+    with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
         yield from dbt.cli(args, context=context).stream()
 
 
@@ -118,8 +122,16 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     manual run; also across Dagster instances and `de06 refresh`) queue here instead of failing
     on DuckDB's file lock.
     """
-    with writer_lock(SETTINGS):
+    with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
         yield from dbt.cli(["build"], context=context).stream()
+
+
+def spark_copies(context: dg.AssetExecutionContext) -> dict[str, bool]:
+    """On the Spark target, what a dbt step copies into the DuckDB warehouse after it
+    (``pipeline.spark_build``): the marts if it built one; the seeds and staging views if it
+    built one of them (the staging suites of the gate read them in DuckDB)."""
+    schemas = {key.path[0] for key in context.selected_asset_keys}
+    return {"marts": "marts" in schemas, "duckdb_views": bool(schemas & {"reference", "staging"})}
 
 
 class De06DbtCliResource(DbtCliResource):
