@@ -13,10 +13,15 @@ export DO_NOT_TRACK := 1
 
 install: $(VENV)/.installed
 
+# --compile-bytecode: every dbt, Great Expectations and Dagster process imports thousands of
+# modules; without .pyc files (and with PYTHONDONTWRITEBYTECODE set, as on our machines) each
+# process compiles them all again (measured on 2 cores: importing dbt 4.6 s -> 2.4 s, Great
+# Expectations 7.5 s -> 4.1 s; a full `dbt parse` 10.1 s -> 7.9 s)
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python --quiet -r requirements.lock -e '.[dev]'
+	$(BIN)/uv pip install --python $(BIN)/python --quiet --compile-bytecode \
+		-r requirements.lock -e '.[dev]'
 	touch $@
 
 demo: install
@@ -31,8 +36,10 @@ lint: install
 	DE06_WAREHOUSE_DB=$(CURDIR)/target/sqlfluff.duckdb DBT_PROFILES_DIR=$(CURDIR) \
 		$(BIN)/sqlfluff lint models macros tests/dbt --processes 2
 
+# two workers (pytest-xdist): each test module, and the tests reading the session's end-to-end
+# build, run on one worker, the longest first (tests/python/conftest.py; docs/testing.md)
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 dagster: install
 	$(BIN)/de06 dagster
