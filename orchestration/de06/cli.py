@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -310,6 +311,38 @@ def _cmd_dagster(settings: Settings, args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env, cwd=settings.home)
 
 
+def _cmd_spark_server(settings: Settings, args: argparse.Namespace) -> int:
+    """A local Spark Thrift server for the ``spark_thrift`` target, until interrupted (Ctrl-C
+    or SIGTERM, which stop its JVM too: it runs in a process group of its own)."""
+    import signal
+
+    from de06.spark_server import SparkServerError, start, stop
+
+    # SIGTERM's default ends Python without `finally`, leaving the JVM running
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+    port = args.port or settings.spark_port
+    log_path = settings.spark_dir / "thrift-server.log"
+    settings.spark_dir.mkdir(parents=True, exist_ok=True)
+    with log_path.open("a") as log:
+        try:
+            proc = start(settings, port, log)
+        except SparkServerError as exc:
+            print(f"de06 spark-server: {exc} (log: {log_path})", file=sys.stderr)
+            return 1
+        print(
+            f"Spark Thrift server on 127.0.0.1:{port} (tables under {settings.spark_dir}, "
+            f"log {log_path}); use DE06_DBT_TARGET=spark_thrift. Ctrl-C or kill {os.getpid()} "
+            "stops it."
+        )
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            return 0
+        finally:
+            stop(proc)
+
+
 def _cmd_backfill(settings: Settings, args: argparse.Namespace) -> int:
     """The refresh job over a range of months, in this process, on the Dagster instance under
     the warehouse folder (the run shows in the UI with its partition range)."""
@@ -415,6 +448,13 @@ def build_parser() -> argparse.ArgumentParser:
     dag = sub.add_parser("dagster", help="start the Dagster UI (dagster dev) on 127.0.0.1")
     dag.add_argument("--port", type=int, default=3000)
     dag.set_defaults(func=_cmd_dagster)
+    spark = sub.add_parser(
+        "spark-server",
+        help="a local Spark Thrift server for DE06_DBT_TARGET=spark_thrift (one Spark for "
+        "every dbt step; docs/spark.md)",
+    )
+    spark.add_argument("--port", type=int, default=None, help="default: $DE06_SPARK_PORT or 10000")
+    spark.set_defaults(func=_cmd_spark_server)
     back = sub.add_parser(
         "backfill",
         help="run the Dagster refresh job over a range of months (recomputed from raw)",

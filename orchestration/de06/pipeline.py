@@ -113,7 +113,7 @@ def spark_build(
     reference seeds and staging views built there too (``duckdb_views``), so that the quality
     gate and the publish run as on the DuckDB target. A Dagster step that built no mart, or no
     seed or staging model, skips what it did not change."""
-    if settings.dbt_target != "spark":
+    if not settings.on_spark:
         yield
         return
     from de06.lake import export_for_spark, import_spark_marts
@@ -124,8 +124,10 @@ def spark_build(
         import_spark_marts(settings)
     if duckdb_views:
         on_duckdb = replace(settings, dbt_target="duckdb")
-        run_dbt(on_duckdb, ["seed"])
-        run_dbt(on_duckdb, ["run", "--select", "staging"])
+        # one dbt invocation for both (each costs a few seconds to start); their tests ran
+        # on Spark
+        views = ["build", "--select", "resource_type:seed", "staging"]
+        run_dbt(on_duckdb, [*views, "--exclude-resource-type", "test", "unit_test"])
 
 
 def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:

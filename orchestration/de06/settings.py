@@ -22,6 +22,10 @@ def _default_project_dir() -> Path:
 
 
 DEFAULT_MEMORY_LIMIT = "6GB"
+# the outputs of profiles.yml that run the models on Spark (docs/spark.md): a local session
+# inside each dbt process, or a Spark Thrift server (`de06 spark-server`, or a cluster's)
+SPARK_TARGETS = ("spark", "spark_thrift")
+DEFAULT_SPARK_PORT = 10000
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class Settings:
     # Parquet export it reads
     spark_dir: Path = Path()
     spark_raw_dir: Path = Path()
+    # the `spark_thrift` target: where its Thrift server listens
+    spark_host: str = "127.0.0.1"
+    spark_port: int = DEFAULT_SPARK_PORT
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -83,6 +90,11 @@ class Settings:
             "$DE06_DUCKDB_MEMORY_LIMIT" if env.get("DE06_DUCKDB_MEMORY_LIMIT") else "default"
         )
         spark_dir = pick("spark_dir", "DE06_SPARK_DIR", home / "spark")
+        port_text = env.get("DE06_SPARK_PORT") or str(DEFAULT_SPARK_PORT)
+        origins["spark_port"] = "$DE06_SPARK_PORT" if env.get("DE06_SPARK_PORT") else "default"
+        if not (port_text.isdigit() and 0 < int(port_text) < 65536):
+            raise ValueError(f"DE06_SPARK_PORT must be a TCP port number, not {port_text!r}")
+        origins["spark_host"] = "$DE06_SPARK_HOST" if env.get("DE06_SPARK_HOST") else "default"
         return cls(
             project_dir=project_dir,
             home=home,
@@ -104,8 +116,15 @@ class Settings:
             duckdb_memory_limit=memory_limit,
             spark_dir=spark_dir,
             spark_raw_dir=pick("spark_raw_dir", "DE06_SPARK_RAW_DIR", spark_dir / "raw"),
+            spark_host=env.get("DE06_SPARK_HOST") or "127.0.0.1",
+            spark_port=int(port_text),
             origins=origins,
         )
+
+    @property
+    def on_spark(self) -> bool:
+        """The dbt target runs the models on Spark (a session or a Thrift server)."""
+        return self.dbt_target in SPARK_TARGETS
 
     # -- derived locations -------------------------------------------------------------------
     @property
@@ -183,6 +202,8 @@ class Settings:
             "DE06_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
             "DE06_SPARK_DIR": str(self.spark_dir),
             "DE06_SPARK_RAW_DIR": str(self.spark_raw_dir),
+            "DE06_SPARK_HOST": self.spark_host,
+            "DE06_SPARK_PORT": str(self.spark_port),
             "DBT_TARGET_PATH": str(self.dbt_artifacts_dir),
             "DBT_LOG_PATH": str(self.dbt_artifacts_dir / "logs"),
             "DBT_PROFILES_DIR": str(self.project_dir),
@@ -217,6 +238,7 @@ class Settings:
             "dbt_target": self.dbt_target,
             "spark_dir": str(self.spark_dir),
             "spark_raw_dir": str(self.spark_raw_dir),
+            "spark_thrift_server": f"{self.spark_host}:{self.spark_port}",
             "home": str(self.home),
             "settings_from": dict(self.origins),
         }

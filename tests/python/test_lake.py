@@ -162,3 +162,47 @@ def test_spark_settings_default_under_home_and_follow_their_variables(tmp_path: 
     assert env["DE06_DBT_TARGET"] == "spark"
     # the Spark target keeps its own dbt artifacts (no full re-parse on every switch)
     assert env["DBT_TARGET_PATH"] == str(moved.dbt_target_dir / "spark")
+
+
+def test_the_thrift_target_is_spark_and_its_port_is_checked(tmp_path: Path) -> None:
+    thrift = make_settings(
+        tmp_path / "home", DE06_DBT_TARGET="spark_thrift", DE06_SPARK_PORT="10123"
+    )
+    assert thrift.on_spark and not make_settings(tmp_path / "home").on_spark
+    assert thrift.dbt_env()["DE06_SPARK_PORT"] == "10123"
+    assert thrift.dbt_artifacts_dir == thrift.dbt_target_dir / "spark_thrift"
+    for bad in ("0", "70000", "ten"):
+        with pytest.raises(ValueError, match="DE06_SPARK_PORT"):
+            make_settings(tmp_path / "home", DE06_SPARK_PORT=bad)
+
+
+def test_the_spark_server_runs_with_the_session_targets_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`de06 spark-server` starts Spark with the `spark` output's settings from profiles.yml,
+    rendered for this home (one place for both targets), and listens on 127.0.0.1 only."""
+    from de06.spark_server import server_command, spark_conf
+
+    monkeypatch.setenv("DE06_SPARK_CORES", "1")
+    settings = make_settings(tmp_path / "home", DE06_DBT_TARGET="spark_thrift")
+    conf = spark_conf(settings)
+    spark_dir = tmp_path / "home" / "spark"
+    assert conf["spark.master"] == "local[1]"
+    assert conf["spark.sql.warehouse.dir"] == f"{spark_dir}/warehouse"
+    assert (
+        f"databaseName={spark_dir}/metastore_db;"
+        in conf["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    )
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    assert "{{" not in "".join(conf.values())
+    command = server_command(settings, 10123)
+    assert command[0].endswith("bin/spark-submit")
+    assert "org.apache.spark.sql.hive.thriftserver.HiveThriftServer2" in command
+    assert "spark.sql.warehouse.dir=" + f"{spark_dir}/warehouse" in command
+    assert command[-5:] == [
+        "--hiveconf",
+        "hive.server2.thrift.port=10123",
+        "--hiveconf",
+        "hive.server2.thrift.bind.host=127.0.0.1",
+        "spark-internal",
+    ]
