@@ -41,6 +41,56 @@ PERIOD_CHAIN_MARTS = [
 E2E_CONFIG = GenerateConfig(seed=11, start_month="2024-07", months=18, dossiers_per_month=2_500)
 
 
+# What runs first when the suite is spread over workers (`pytest -n 2`, as `make test` does):
+# the longest units, so that the workers finish together. A unit is a module, or every test
+# that reads the session's end-to-end build (`built`), which one worker builds once.
+E2E_GROUP = "e2e"
+LONGEST_FIRST = (
+    "test_spark",
+    E2E_GROUP,
+    "test_dagster",
+    "test_incremental",
+    "test_feed_subsets",
+    "test_dagster_ui",
+    "test_bench_scale",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m "not slow"` deselects
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that reads the session's end-to-end build is slow (the build takes a minute and a
+    half): the fast loop, `pytest -m "not slow"`, never builds it. Each test also gets its
+    xdist group (its module, or the end-to-end group), and the longest groups run first."""
+    groups: dict[str, str] = {}
+    for item in items:
+        group = item.module.__name__ if item.module else item.nodeid.split("::")[0]
+        if "built" in getattr(item, "fixturenames", ()):
+            group = E2E_GROUP
+            item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups[item.nodeid] = group
+
+    def rank(item: pytest.Item) -> int:
+        group = groups[item.nodeid]
+        return LONGEST_FIRST.index(group) if group in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the collection order within a rank
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Under `--dist loadgroup` each worker marks its tests' node ids with their group, and the
+    scheduler sends a group to one worker. When a pytest release stops the marking (pytest 9.2
+    did: pytest-xdist issue 1386) the groups are lost without a word, and both workers build
+    the same end-to-end warehouse and the same Spark: refuse to run instead."""
+    if not getattr(session.config.option, "loadgroup", False) or not session.items:
+        return
+    if not any("@" in item.nodeid for item in session.items):
+        raise pytest.UsageError(
+            "pytest-xdist's --dist loadgroup lost the test groups with this pytest "
+            f"({pytest.__version__}): install the pinned one (requirements.lock)"
+        )
+
+
 def make_settings(home: Path, **extra: str) -> Settings:
     env = {
         **os.environ,
@@ -90,6 +140,18 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     shutil.copytree(generated, settings.landing_dir, dirs_exist_ok=True)
     result = refresh(settings, run_id="e2e")
     yield Built(settings, generated, result)
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """dbt's manifest from one `dbt parse` for the whole session: the Dagster definitions read it
+    when imported, and it is the same for every warehouse home (a parse costs ~10 s)."""
+    from de06.pipeline import run_dbt
+
+    settings = make_settings(tmp_path_factory.mktemp("dbt_parse") / "home")
+    settings.ensure_dirs()
+    run_dbt(settings, ["parse", "--quiet"])
+    return settings.dbt_target_dir / "manifest.json"
 
 
 @pytest.fixture(scope="module")

@@ -70,9 +70,10 @@ def test_guide_names_only_columns_the_marts_have(published: duckdb.DuckDBPyConne
 
 # Another process, as an analyst: until told to stop (and one round after), open the published
 # database, read which refresh it is, check every table holds the rows that publish wrote, run
-# the guide's queries, close. Everything that goes wrong is written down, not raised.
+# the guide's queries, close, pause a fifth of a second (an analyst, not a busy loop taking a
+# core from the refresh). Everything that goes wrong is written down, not raised.
 READER = r"""
-import json, sys, duckdb
+import json, sys, time, duckdb
 from pathlib import Path
 published, stop, out = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
 queries = json.loads(Path(sys.argv[4]).read_text())
@@ -93,6 +94,7 @@ while not last:
         seen.setdefault(run_id, []).append(answered)
     except Exception as e:
         errors.append(f"{type(e).__name__}: {e}")
+    time.sleep(0.2)
 out.write_text(json.dumps({"seen": seen, "errors": errors, "incomplete": incomplete}))
 """
 

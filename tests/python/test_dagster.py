@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,6 @@ import pytest
 
 from conftest import make_settings
 from de06.generate import GenerateConfig, generate
-from de06.pipeline import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -52,20 +53,87 @@ def _load_defs(env: dict[str, str]):
     return de06.defs.definitions.defs
 
 
-@pytest.fixture
-def dagster_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    settings = make_settings(tmp_path / "home")
-    settings.ensure_dirs()
-    settings.write_dagster_instance_config()
-    env = {
+def home_env(home: Path) -> dict[str, str]:
+    """The environment the definitions and `de06` read for the warehouse at ``home``."""
+    settings = make_settings(home)
+    return {
         "DE06_HOME": str(settings.home),
         "DE06_DBT_TARGET_PATH": str(settings.dbt_target_dir),
         "DAGSTER_HOME": str(settings.dagster_home),
         **settings.dbt_env(),
     }
+
+
+def new_home(home: Path, manifest: Path) -> dict[str, str]:
+    """A fresh warehouse home with its Dagster instance config and the session's dbt manifest
+    (the definitions read it when imported)."""
+    settings = make_settings(home)
+    settings.ensure_dirs()
+    settings.write_dagster_instance_config()
+    settings.dbt_target_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(manifest, settings.dbt_target_dir / "manifest.json")
+    return home_env(home)
+
+
+@pytest.fixture
+def dagster_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dbt_manifest: Path
+) -> dict[str, str]:
+    env = new_home(tmp_path / "home", dbt_manifest)
     for key in env:
         monkeypatch.setenv(key, env[key])
-    run_dbt(settings, ["parse", "--quiet"])
+    return env
+
+
+@dataclass
+class FirstRun:
+    """A warehouse the refresh job built, for the current month, from nothing (a first run
+    builds every month): three months of dossiers and the task register. The submissions of the
+    same generated feeds wait in ``generated`` for the test that lands them."""
+
+    home: Path
+    generated: Path
+    result: Any  # dagster's ExecuteInProcessResult
+    partition: str  # the current month's key when the run started
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> FirstRun:
+    """Built once for the module; each test that writes works on a copy (``copy_of``)."""
+    import datetime as dt
+
+    import dagster as dg
+
+    from de06.defs.runs import refresh_current_month
+
+    root = tmp_path_factory.mktemp("dagster_first_run")
+    home, generated = root / "home", root / "generated"
+    env = new_home(home, dbt_manifest)
+    generate(
+        make_settings(home).seeds_dir,
+        generated,
+        GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600),
+    )
+    for feed in ("dossiers", "tasks"):
+        shutil.copytree(generated / feed, home / "landing" / feed, dirs_exist_ok=True)
+    vietnam_now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)  # UTC+7, no summer time
+    with pytest.MonkeyPatch.context() as patch:
+        for key, value in env.items():
+            patch.setenv(key, value)
+        defs = _load_defs(env)
+        with dg.DagsterInstance.get() as instance:
+            result = refresh_current_month(defs, instance)
+    return FirstRun(home, generated, result, vietnam_now.strftime("%Y-%m-01"))
+
+
+def copy_of(run: FirstRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The first run's warehouse home (databases, Dagster instance, dbt target) copied for one
+    test, its environment set; returns the environment."""
+    home = tmp_path / "home"
+    shutil.copytree(run.home, home)
+    env = home_env(home)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
     return env
 
 
@@ -175,37 +243,27 @@ def _month_rows(home: Path, table: str, months: tuple[str, ...]) -> list[tuple]:
         con.close()
 
 
-def test_a_partitioned_run_then_a_backfill_of_two_months(dagster_home: dict[str, str]) -> None:
+def test_a_partitioned_run_then_a_backfill_of_two_months(
+    first_run: FirstRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The refresh job for the current month materialises everything (a first run builds all
     months); then two months of the monthly counts are lost, and `de06 backfill 2025-05 2025-06`
     (one Dagster run over the two partitions) recomputes them from raw."""
-    import datetime as dt
-
     import dagster as dg
 
     from de06.cli import main
-    from de06.defs.runs import RANGE_END_TAG, RANGE_START_TAG, refresh_current_month
+    from de06.defs.runs import RANGE_END_TAG, RANGE_START_TAG
 
-    home = Path(dagster_home["DE06_HOME"])
-    generate(
-        make_settings(home).seeds_dir,
-        home / "landing",
-        GenerateConfig(seed=5, start_month="2025-05", months=3, dossiers_per_month=600),
-    )
-    defs = _load_defs(dagster_home)
-    vietnam_now = dt.datetime.now(dt.UTC) + dt.timedelta(hours=7)  # UTC+7, no summer time
-    with dg.DagsterInstance.get() as instance:
-        result = refresh_current_month(defs, instance)
-        assert result.success, [e.message for e in result.all_events if e.is_failure]
-        assert result.dagster_run.tags["dagster/partition"] == vietnam_now.strftime("%Y-%m-01")
-        materialized = {
-            "/".join(e.asset_key.path) for e in result.get_asset_materialization_events()
-        }
-        assert {"raw/dossiers", "marts/fct_indicator_values", "published/warehouse"} <= materialized
-        checks = {
-            ("/".join(e.asset_key.path), e.check_name): e.passed
-            for e in result.get_asset_check_evaluations()
-        }
+    result = first_run.result
+    assert result.success, [e.message for e in result.all_events if e.is_failure]
+    assert result.dagster_run.tags["dagster/partition"] == first_run.partition
+    materialized = {"/".join(e.asset_key.path) for e in result.get_asset_materialization_events()}
+    assert {"raw/dossiers", "marts/fct_indicator_values", "published/warehouse"} <= materialized
+    checks = {
+        ("/".join(e.asset_key.path), e.check_name): e.passed
+        for e in result.get_asset_check_evaluations()
+    }
+    home = Path(copy_of(first_run, tmp_path, monkeypatch)["DE06_HOME"])
     assert published_indicator_values(home) > 0
     assert checks[("marts/fct_indicator_values", "great_expectations")] is True
     assert checks[("raw/submissions", "great_expectations")] is True
@@ -235,23 +293,20 @@ def test_a_partitioned_run_then_a_backfill_of_two_months(dagster_home: dict[str,
     assert main(["backfill", "2025-13"]) == 2  # a clear refusal, no run
 
 
-def test_a_failed_blocking_check_stops_publishing(dagster_home: dict[str, str]) -> None:
-    """A clear citizen ID slipped into the raw layer: dbt passes, the GX check on raw/dossiers
-    fails, Dagster records the failed check, and the published database stays as it was."""
+def test_a_failed_blocking_check_stops_publishing(
+    first_run: FirstRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clear citizen ID slipped into the raw layer of a published warehouse: dbt passes, the
+    GX check on raw/dossiers fails, Dagster records the failed check, and the published database
+    stays as it was."""
     import hashlib
 
     import dagster as dg
 
-    home = Path(dagster_home["DE06_HOME"])
-    generate(
-        make_settings(home).seeds_dir,
-        home / "landing",
-        GenerateConfig(seed=7, start_month="2025-09", months=1, dossiers_per_month=300),
-    )
     from de06.defs.runs import refresh_current_month
-    from de06.pipeline import refresh
 
-    refresh(make_settings(home, **dagster_home), run_id="first")  # published, the direct way
+    dagster_home = copy_of(first_run, tmp_path, monkeypatch)
+    home = Path(dagster_home["DE06_HOME"])
     defs = _load_defs(dagster_home)
     with dg.instance_for_test(temp_dir=dagster_home["DAGSTER_HOME"]) as instance:
         published = home / "published" / "de06.duckdb"
@@ -301,34 +356,26 @@ sys.exit(0 if result.success else 1)
 """
 
 
-def test_two_overlapping_runs_both_succeed(dagster_home: dict[str, str]) -> None:
+def test_two_overlapping_runs_both_succeed(
+    first_run: FirstRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Two runs started together in two processes, on one warehouse and one Dagster instance:
     their writing steps queue on the writer lock instead of failing on DuckDB's. The runs are of
     the monthly submissions job, on a warehouse a first refresh built (as in production)."""
-    import shutil
-
     import dagster as dg
 
-    from de06.pipeline import refresh
-
+    dagster_home = copy_of(first_run, tmp_path, monkeypatch)
     home = Path(dagster_home["DE06_HOME"])
     settings = make_settings(home, **dagster_home)
-    generated = home.parent / "generated"
-    generate(
-        settings.seeds_dir,
-        generated,
-        GenerateConfig(seed=9, start_month="2025-06", months=2, dossiers_per_month=400),
-    )
-    for feed in ("dossiers", "tasks"):
-        shutil.copytree(generated / feed, settings.landing_dir / feed, dirs_exist_ok=True)
-    refresh(settings, run_id="first")
     assert reported_values(home) == 0  # no submissions yet
     shutil.copytree(
-        generated / "submissions", settings.landing_dir / "submissions", dirs_exist_ok=True
+        first_run.generated / "submissions",
+        settings.landing_dir / "submissions",
+        dirs_exist_ok=True,
     )
 
-    with dg.DagsterInstance.get() as instance:  # create its storage once, before both runs
-        assert not instance.get_runs()
+    with dg.DagsterInstance.get() as instance:  # the first run's instance, copied
+        assert not instance.get_runs(dg.RunsFilter(job_name="submissions_refresh"))
     env = {**os.environ, **dagster_home}
     runs = [
         subprocess.Popen(
