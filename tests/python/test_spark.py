@@ -148,6 +148,9 @@ def dagster_refresh(settings: Settings) -> Any:
         "DE06_DBT_TARGET_PATH": str(settings.dbt_target_dir),
     }
     settings.write_dagster_instance_config()
+    # importing the definitions sets dbt's variables in os.environ (defs/dbt.py): put back the
+    # environment as it was, or a later test on this worker reads this home's paths
+    saved = dict(os.environ)
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -163,6 +166,8 @@ def dagster_refresh(settings: Settings) -> Any:
         finally:
             for name in [m for m in sys.modules if m.startswith("de06.defs")]:
                 del sys.modules[name]  # the next importer gets its own settings
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def session_counts(settings: Settings, table: str) -> tuple[int, int]:
