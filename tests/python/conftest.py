@@ -91,6 +91,18 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _environment_as_found() -> Iterator[None]:
+    """Importing the Dagster definitions sets dbt's variables (the warehouse's paths) in
+    os.environ (de06/defs/dbt.py), once per process. A test that imports them would leave its
+    paths to every later test on its worker: take back what a test added."""
+    before = set(os.environ)
+    yield
+    for name in set(os.environ) - before:
+        if name.startswith(("DE06_", "DBT_")):
+            del os.environ[name]
+
+
 def make_settings(home: Path, **extra: str) -> Settings:
     env = {
         **os.environ,

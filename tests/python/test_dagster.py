@@ -104,8 +104,6 @@ def first_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> F
 
     import dagster as dg
 
-    from de06.defs.runs import refresh_current_month
-
     root = tmp_path_factory.mktemp("dagster_first_run")
     home, generated = root / "home", root / "generated"
     env = new_home(home, dbt_manifest)
@@ -120,7 +118,9 @@ def first_run(tmp_path_factory: pytest.TempPathFactory, dbt_manifest: Path) -> F
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
-        defs = _load_defs(env)
+        defs = _load_defs(env)  # imported with this home's environment set (see conftest)
+        from de06.defs.runs import refresh_current_month
+
         with dg.DagsterInstance.get() as instance:
             result = refresh_current_month(defs, instance)
     return FirstRun(home, generated, result, vietnam_now.strftime("%Y-%m-01"))
