@@ -9,7 +9,7 @@ export UV_SYSTEM_CERTS := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo test lint install dagster lock clean
+.PHONY: demo test lint lint-python lint-sql install dagster lock clean
 
 install: $(VENV)/.installed
 
@@ -27,10 +27,17 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: install
 	$(BIN)/de06 demo
 
+# the Python and the SQL side by side: mypy takes one core for about 75 s on a fresh clone (no
+# cache), dbt parse and sqlfluff about 50 s (measured: 127 s one after the other)
 lint: install
+	$(MAKE) --no-print-directory -j 2 --output-sync=target lint-python lint-sql
+
+lint-python: install
 	$(BIN)/ruff check orchestration tests/python
 	$(BIN)/ruff format --check orchestration tests/python
 	$(BIN)/mypy
+
+lint-sql: install
 	$(BIN)/de06 dbt parse --quiet --warn-error
 	# the dbt templater only compiles: it needs a database path, not data
 	DE06_WAREHOUSE_DB=$(CURDIR)/target/sqlfluff.duckdb DBT_PROFILES_DIR=$(CURDIR) \
