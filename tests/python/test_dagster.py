@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -275,6 +276,15 @@ def test_a_partitioned_run_then_a_backfill_of_two_months(
     }
     home = Path(restored(first_run, monkeypatch)["DE06_HOME"])
     assert published_indicator_values(home) > 0
+    # the dbt steps built and tested, but left the unit tests out (`make test` runs them)
+    built = [
+        r["unique_id"]
+        for path in (home / "dbt_target").glob("*_dbt_assets*/run_results.json")
+        for r in json.loads(path.read_text())["results"]
+    ]
+    assert sum(u.startswith("model.") for u in built) >= 39
+    assert sum(u.startswith("test.") for u in built) > 150
+    assert not [u for u in built if u.startswith("unit_test.")]
     assert checks[("marts/fct_indicator_values", "great_expectations")] is True
     assert checks[("raw/submissions", "great_expectations")] is True
     assert sum(1 for passed in checks.values() if passed) > 50  # dbt's tests as checks too

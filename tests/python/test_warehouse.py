@@ -188,6 +188,22 @@ def test_nothing_lost_at_ingest(built: Built) -> None:
     assert sum(r.quarantined for r in bad.values()) == 6  # the generator's deliberately bad rows
 
 
+def test_the_unit_tests_pass_and_the_refresh_left_them_out(built: Built) -> None:
+    """dbt's unit tests (the models' SQL on fixed inputs) are not part of a refresh's build
+    (``pipeline.refresh_build_args``): they run here, on the built warehouse, and pass."""
+    import json
+
+    from de06.pipeline import run_dbt
+
+    target = built.settings.dbt_artifacts_dir
+    assert run_dbt(built.settings, ["test", "--select", "test_type:unit"], check=False) == 0
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    units = [r for r in results if r["unique_id"].startswith("unit_test.")]
+    assert len(units) >= 16 and {r["status"] for r in units} == {"pass"}
+    # nothing else ran but the project's on-run-start hook
+    assert {r["unique_id"].split(".")[0] for r in results} == {"unit_test", "operation"}
+
+
 def test_failing_gate_leaves_published_database_unchanged(built: Built, tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "copy")
     settings.ensure_dirs()

@@ -20,7 +20,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from packaging import version
 
 from de06.defs.partitions import DOSSIER_MONTHS_TAG, dossier_months, month_range_vars
-from de06.pipeline import dbt_executable, spark_build, writer_lock
+from de06.pipeline import dbt_executable, refresh_build_args, spark_build, writer_lock
 from de06.settings import Settings
 
 SETTINGS = Settings.from_env()
@@ -101,7 +101,7 @@ def dossier_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -
     every incremental run, whatever was loaded since the models last ran.
     """
     keys = context.partition_key_range
-    args = ["build", "--vars", month_range_vars(keys.start, keys.end)]
+    args = ["build", *refresh_build_args(), "--vars", month_range_vars(keys.start, keys.end)]
     with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
         yield from dbt.cli(args, context=context).stream()
 
@@ -115,15 +115,15 @@ def dossier_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -
     pool=WRITER_POOL,
 )
 def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
-    """``dbt build`` of everything else: seeds, models, data tests and unit tests (tests
-    become asset checks).
+    """``dbt build`` of everything else: seeds, models and data tests (they become asset
+    checks); not the unit tests, as in ``de06 refresh`` (``pipeline.refresh_build_args``).
 
     Under the writer lock like every other writer: runs that overlap (a schedule, a sensor, a
     manual run; also across Dagster instances and `de06 refresh`) queue here instead of failing
     on DuckDB's file lock.
     """
     with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from dbt.cli(["build", *refresh_build_args()], context=context).stream()
 
 
 def spark_copies(context: dg.AssetExecutionContext) -> dict[str, bool]:
