@@ -3,8 +3,9 @@
 
     A run recomputes the dossiers with a version loaded since the model last ran (raw load ids
     only grow), plus, when asked, every dossier received in a range of months: Dagster's monthly
-    partitions pass the range as the vars dossier_months_from / dossier_months_to
-    ('YYYY-MM-01', inclusive). A month is recomputed whole, from every dossier it holds now.
+    partitions pass the range in the environment (DE06_DOSSIER_MONTHS_FROM / _TO), a dbt
+    command line as the vars dossier_months_from / dossier_months_to ('YYYY-MM-01', inclusive).
+    A month is recomputed whole, from every dossier it holds now.
 
     What makes a run proportional to the new data: the ingest marks each version a load replaces
     (raw.dossiers._superseded_by_load_id), so the months a run touches are found by filters on
@@ -16,6 +17,13 @@
 {% macro dossier_month_range() -%}
     {%- set first = var('dossier_months_from', none) -%}
     {%- set last = var('dossier_months_to', first) -%}
+    {#- Dagster passes its range in the environment instead: a change of --vars makes dbt parse
+        the whole project again (about 8 s a run), an environment variable read only while a
+        model runs does not -#}
+    {%- if first is none -%}
+        {%- set first = env_var('DE06_DOSSIER_MONTHS_FROM', '') or none -%}
+        {%- set last = env_var('DE06_DOSSIER_MONTHS_TO', '') or first -%}
+    {%- endif -%}
     {%- if first is none -%}
         {{ return(none) }}
     {%- endif -%}

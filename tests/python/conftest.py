@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import resource
 import signal
 import socket
 import subprocess
@@ -89,6 +91,32 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             "pytest-xdist's --dist loadgroup lost the test groups with this pytest "
             f"({pytest.__version__}): install the pinned one (requirements.lock)"
         )
+
+
+def _cpu_seconds() -> float:
+    own, children = (
+        resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """With DE06_TEST_CPU_LOG set to a file, each test appends a JSON line: its node id and the
+    CPU seconds (this process and the subprocesses it waited for) and wall seconds of its setup,
+    call and teardown. On two cores the suite's wall time follows its CPU time, not its waits:
+    docs/testing.md reads the suite's costs from this log."""
+    log = os.environ.get("DE06_TEST_CPU_LOG")
+    cpu, wall = _cpu_seconds(), time.monotonic()
+    yield
+    if log:
+        line = {
+            "test": item.nodeid,
+            "cpu": round(_cpu_seconds() - cpu, 2),
+            "wall": round(time.monotonic() - wall, 2),
+        }
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(json.dumps(line) + "\n")
 
 
 @pytest.fixture(autouse=True)

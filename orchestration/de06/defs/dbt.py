@@ -11,6 +11,7 @@ the raw layer first, if it changed, and copies what it built back into DuckDB af
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 from packaging import version
 
-from de06.defs.partitions import DOSSIER_MONTHS_TAG, dossier_months, month_range_vars
+from de06.defs.partitions import DOSSIER_MONTHS_TAG, dossier_months, month_range_env
 from de06.pipeline import dbt_executable, refresh_build_args, spark_build, writer_lock
 from de06.settings import Settings
 
@@ -97,13 +98,15 @@ DOSSIER_MONTHS = dossier_months(SETTINGS.project_dir)
 def dossier_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """The incremental dossier models, partitioned by the month dossiers were received in.
 
-    A run recomputes its months from raw (dbt vars ``dossier_months_from``/``_to``) and, like
-    every incremental run, whatever was loaded since the models last ran.
+    A run recomputes its months from raw (``partitions.month_range_env``) and, like every
+    incremental run, whatever was loaded since the models last ran.
     """
     keys = context.partition_key_range
-    args = ["build", *refresh_build_args(), "--vars", month_range_vars(keys.start, keys.end)]
+    months = month_range_env(keys.start, keys.end)
     with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
-        yield from dbt.cli(args, context=context).stream()
+        with extra_environ(months):  # dagster-dbt gives dbt a copy of os.environ
+            invocation = dbt.cli(["build", *refresh_build_args()], context=context)
+        yield from invocation.stream()
 
 
 @dbt_assets(
@@ -124,6 +127,23 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
     """
     with writer_lock(SETTINGS), spark_build(SETTINGS, **spark_copies(context)):
         yield from dbt.cli(["build", *refresh_build_args()], context=context).stream()
+
+
+@contextmanager
+def extra_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in os.environ while dagster-dbt starts a dbt process (``DbtCliResource.cli``
+    copies os.environ into the process's environment and has no argument for more), then the
+    environment as it was. A step runs in one thread: nothing else reads it meanwhile."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def spark_copies(context: dg.AssetExecutionContext) -> dict[str, bool]:

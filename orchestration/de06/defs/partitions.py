@@ -1,14 +1,15 @@
 """Monthly partitions of the dossier assets, and how a partition reaches dbt.
 
 A partition is a month of received dossiers. A run over a range of partitions passes the range
-to dbt as the vars ``dossier_months_from`` / ``dossier_months_to``: the incremental dossier
-models recompute those months from raw, on top of what was loaded since they last ran (they
+to dbt in the environment, ``DE06_DOSSIER_MONTHS_FROM`` / ``DE06_DOSSIER_MONTHS_TO`` (on a
+command line the vars ``dossier_months_from`` / ``_to`` do the same; as ``--vars`` a new range
+would make dbt parse the whole project again): the incremental dossier models recompute those
+months from raw, on top of what was loaded since they last ran (they
 follow the loads, so a daily run on the current month also takes in a late version of an older
 dossier). See docs/design.md, "Incremental refreshes".
 """
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -39,6 +40,7 @@ def current_month_key(partitions: dg.MonthlyPartitionsDefinition, now: dt.dateti
     return keys[-1]
 
 
-def month_range_vars(first: str, last: str) -> str:
-    """dbt ``--vars`` for a range of partition keys (``YYYY-MM-01``, inclusive)."""
-    return json.dumps({"dossier_months_from": first, "dossier_months_to": last})
+def month_range_env(first: str, last: str) -> dict[str, str]:
+    """The dbt step's environment for a range of partition keys (``YYYY-MM-01``, inclusive;
+    read by the macro ``dossier_month_range``)."""
+    return {"DE06_DOSSIER_MONTHS_FROM": first, "DE06_DOSSIER_MONTHS_TO": last}
