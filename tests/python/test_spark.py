@@ -17,8 +17,12 @@ publish.
 - Step 1 is the Dagster refresh job as the daily schedule runs it, on the ``spark_thrift``
   target: a local Spark Thrift server (``de06 spark-server``, the ``spark`` output's settings)
   that each of the job's dbt steps connects to, so the job starts one Spark, not one per step.
-  Everything is built: seeds, models and data tests (as asset checks), on Spark. Then the
-  unit tests run on the same server (a refresh leaves them out: ``pipeline.refresh_build_args``).
+  Everything is built on Spark: seeds and models; the Great Expectations checks run on what
+  came back; and dbt's data tests run as the run's asset checks, one of each kind (every
+  generic test once, every ``expression_is_true`` expression, every singular test): what Spark
+  can get wrong in a data test is its SQL, and the data itself is the DuckDB twin's, value for
+  value (below), on which every data test runs. Then the unit tests run on the same server (a
+  refresh leaves them out: ``pipeline.refresh_build_args``).
 - Step 2 is ``de06 refresh`` on the same server. It builds the models only
   (``DBT_EXCLUDE_RESOURCE_TYPES``): the seeds did not change, and the tests ran on Spark in step
   1; what step 2 proves is the incremental path, checked by the comparison below.
@@ -27,7 +31,8 @@ publish.
   (``dbt show``). Run while step 2 ran, on a catalog of its own, it saved nothing: the
   session's JVM took the CPU step 2 needed.
 
-The DuckDB twin takes the same two steps in a thread while Spark works. The whole module costs
+The DuckDB twin takes the same two steps in a thread while Spark works, then runs every data
+test. The whole module costs
 one Spark start for the builds and one for the session (docs/testing.md has the figures).
 """
 
@@ -132,16 +137,42 @@ def land(step: Path, settings: Settings) -> None:
 class SparkBuilt:
     settings: Settings  # the home's, on the `spark_thrift` target
     first: Any  # step 1: the Dagster run (dagster's ExecuteInProcessResult)
+    data_tests: set[str]  # the data tests run on Spark, one of each kind
+    as_checks: set[str]  # of those, the ones the Dagster run evaluated as asset checks
     second: RefreshResult  # step 2: `de06 refresh`
-    unit_tests: list[dict[str, Any]]  # dbt's unit tests on the server, between the steps
+    # dbt's unit tests on the server, between the steps, with the chosen data tests that are
+    # not asset checks
+    unit_tests: list[dict[str, Any]]
     # a seed's rows as the `spark` target (a session) reads them through the server's catalog:
     # all, and those whose name has an apostrophe
     session_counts: tuple[int, int]
 
 
-def dagster_refresh(settings: Settings) -> Any:
+def data_tests_of_each_kind(manifest: dict[str, Any]) -> set[str]:
+    """The names of dbt's data tests the Dagster run on Spark evaluates: the first of each
+    generic test (by name), every ``expression_is_true`` (each its own SQL expression) and
+    every singular test."""
+    chosen: dict[str, str] = {}
+    names: set[str] = set()
+    for node in sorted(manifest["nodes"].values(), key=lambda n: n["name"]):
+        if node["resource_type"] != "test":
+            continue
+        kind = (node.get("test_metadata") or {}).get("name")
+        if kind is None or kind == "expression_is_true":
+            names.add(node["name"])
+        else:
+            chosen.setdefault(kind, node["name"])
+    return names | set(chosen.values())
+
+
+def dagster_refresh(settings: Settings, data_tests: set[str]) -> tuple[Any, set[str]]:
     """The refresh job for the current month, in this process, with the definitions loaded
-    for ``settings`` (they read their settings from the environment when imported)."""
+    for ``settings`` (they read their settings from the environment when imported): every
+    asset, every check but dbt's data tests not in ``data_tests``. Returns the run's result
+    and the names of the data tests that are asset checks (not those on a source, nor the
+    singular tests that name no model of their own)."""
+    import datetime as dt
+
     import dagster as dg
 
     env = {
@@ -161,10 +192,30 @@ def dagster_refresh(settings: Settings) -> Any:
             del sys.modules[name]  # import them anew, for these settings
         try:
             from de06.defs.definitions import defs
-            from de06.defs.runs import refresh_current_month
+            from de06.defs.partitions import current_month_key
 
+            job = defs.resolve_job_def("refresh")
+            graph = defs.resolve_asset_graph()
+            dbt_tests = {
+                key.name
+                for key in graph.asset_check_keys
+                if key.name not in ("great_expectations", "freshness_check")
+            }
+            checks = {
+                key
+                for key in graph.asset_check_keys
+                if key.name not in dbt_tests or key.name in data_tests
+            }
+            subset = job.get_subset(
+                asset_selection=set(graph.materializable_asset_keys), asset_check_selection=checks
+            )
+            assert isinstance(job.partitions_def, dg.MonthlyPartitionsDefinition)
+            key = current_month_key(job.partitions_def, dt.datetime.now(dt.UTC))
             with dg.DagsterInstance.get() as instance:
-                return refresh_current_month(defs, instance)
+                result = subset.execute_in_process(
+                    instance=instance, partition_key=key, raise_on_error=False
+                )
+            return result, dbt_tests
         finally:
             for name in [m for m in sys.modules if m.startswith("de06.defs")]:
                 del sys.modules[name]  # the next importer gets its own settings
@@ -209,12 +260,16 @@ def build_on_spark(steps: tuple[Path, Path], home: Path) -> SparkBuilt:
         try:
             # the definitions read the manifest (as `de06 dagster` parses first)
             run_dbt(thrift, ["parse", "--quiet"])
+            manifest = json.loads((thrift.dbt_artifacts_dir / "manifest.json").read_text())
+            data_tests = data_tests_of_each_kind(manifest)
             land(steps[0], thrift)
             wait_until_listening(server, thrift.spark_port)
             # step 1: the daily Dagster run, its four dbt steps on the one Spark
-            first = dagster_refresh(thrift)
-            # the unit tests (a refresh leaves them out: pipeline.refresh_build_args), once
-            run_dbt(thrift, ["test", "--select", "test_type:unit"], check=False)
+            first, checks = dagster_refresh(thrift, data_tests)
+            # the unit tests (a refresh leaves them out: pipeline.refresh_build_args), once, and
+            # the chosen data tests that no asset check runs
+            others = sorted(data_tests - checks)
+            run_dbt(thrift, ["test", "--select", "test_type:unit", *others], check=False)
             unit_tests = json.loads((thrift.dbt_artifacts_dir / "run_results.json").read_text())
             # step 2: `de06 refresh`, the models only (seeds unchanged; tests ran in step 1)
             land(steps[1], thrift)
@@ -227,12 +282,20 @@ def build_on_spark(steps: tuple[Path, Path], home: Path) -> SparkBuilt:
     # reads through the same catalog a seed the server wrote
     session = make_settings(home, DE06_DBT_TARGET="spark")
     counts = session_counts(session, f"reference.{SESSION_SEED}")
-    return SparkBuilt(thrift, first, second, unit_tests["results"], counts)
+    return SparkBuilt(
+        thrift, first, data_tests, data_tests & checks, second, unit_tests["results"], counts
+    )
 
 
-def build_on_duckdb(steps: tuple[Path, Path], home: Path) -> Settings:
+@dataclass
+class TwinBuilt:
+    settings: Settings
+    data_tests: list[dict[str, Any]]  # every data test, after step 2 (run_results' results)
+
+
+def build_on_duckdb(steps: tuple[Path, Path], home: Path) -> TwinBuilt:
     """The same two steps on DuckDB (its incremental runs equal a full rebuild:
-    test_incremental.py)."""
+    test_incremental.py), then every data test."""
     settings = make_settings(home)
     settings.ensure_dirs()
     run_dbt(settings, ["seed"])
@@ -240,13 +303,15 @@ def build_on_duckdb(steps: tuple[Path, Path], home: Path) -> Settings:
         land(step, settings)
         ingest_landing(settings)
         run_dbt(settings, ["run"])
-    return settings
+    run_dbt(settings, ["test", "--select", "test_type:data"], check=False)
+    tests = json.loads((settings.dbt_artifacts_dir / "run_results.json").read_text())
+    return TwinBuilt(settings, tests["results"])
 
 
 @pytest.fixture(scope="module")
 def builds(
     steps: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
-) -> tuple[SparkBuilt, Settings]:
+) -> tuple[SparkBuilt, TwinBuilt]:
     """Both builds at once: the DuckDB twin in a thread while Spark works (Spark's planning of
     these small queries keeps one core busy, the twin the other)."""
     if shutil.which("java") is None:
@@ -266,13 +331,18 @@ def builds(
 
 
 @pytest.fixture(scope="module")
-def on_spark(builds: tuple[SparkBuilt, Settings]) -> SparkBuilt:
+def on_spark(builds: tuple[SparkBuilt, TwinBuilt]) -> SparkBuilt:
     return builds[0]
 
 
 @pytest.fixture(scope="module")
-def on_duckdb(builds: tuple[SparkBuilt, Settings]) -> Settings:
+def twin(builds: tuple[SparkBuilt, TwinBuilt]) -> TwinBuilt:
     return builds[1]
+
+
+@pytest.fixture(scope="module")
+def on_duckdb(twin: TwinBuilt) -> Settings:
+    return twin.settings
 
 
 def columns(con: duckdb.DuckDBPyConnection, catalog: str, table: str) -> list[tuple[str, str]]:
@@ -331,17 +401,48 @@ def test_the_dagster_run_on_spark_loads_builds_checks_and_publishes(on_spark: Sp
         "marts/fct_indicator_values",
     ):
         assert checks[(key, "great_expectations")] is True, key
-    # ... and dbt's data tests, run on Spark: none failed but a warning
+    # ... and dbt's data tests, run on Spark, one of each kind: all of those the run chose
+    # ran, none failed but a warning
     dbt_checks = [
         e
         for e in result.get_asset_check_evaluations()
         if e.check_name not in ("great_expectations", "freshness_check")
     ]
-    assert len(dbt_checks) > 150
+    assert {e.check_name for e in dbt_checks} == on_spark.as_checks
     assert not [e.check_name for e in dbt_checks if not e.passed and e.severity.value == "ERROR"]
     # the raw layer went out as Parquet, one folder per table, where Spark reads it
     for table in RAW_TABLES:
         assert list((on_spark.settings.spark_raw_dir / table).glob("*.parquet")), table
+
+
+def test_the_run_on_spark_chose_a_data_test_of_each_kind(on_spark: SparkBuilt) -> None:
+    """Every kind of data test runs its SQL on Spark: each generic test (dbt's and the
+    project's: tests/dbt/generic), each expression, each singular test. (Until issue 29 all of
+    them ran on Spark, about a minute of its run: the others differ only in the table and
+    column they name, and the data they check is the DuckDB twin's, checked below.)"""
+    manifest = json.loads((on_spark.settings.dbt_artifacts_dir / "manifest.json").read_text())
+    tests = [n for n in manifest["nodes"].values() if n["resource_type"] == "test"]
+    kinds = {(n.get("test_metadata") or {}).get("name", "singular") for n in tests}
+    chosen = [n for n in tests if n["name"] in on_spark.data_tests]
+    assert {(n.get("test_metadata") or {}).get("name", "singular") for n in chosen} == kinds
+    assert {"not_null", "unique", "relationships", "accepted_values"} <= kinds
+    expressions = [
+        n
+        for n in tests
+        if (n.get("test_metadata") or {}).get("name") in ("expression_is_true", None)
+    ]
+    assert expressions and all(n["name"] in on_spark.data_tests for n in expressions)
+    assert len(on_spark.data_tests) < len(tests) / 2
+
+
+def test_every_data_test_passes_on_the_duckdb_twin(twin: TwinBuilt) -> None:
+    """Every data test, on the DuckDB build whose marts equal Spark's value for value (below):
+    none failed (a warning is allowed, as in a refresh)."""
+    results = [r for r in twin.data_tests if r["unique_id"].startswith("test.")]
+    assert len(results) > 150, len(results)
+    assert {r["status"] for r in results} <= {"pass", "warn"}, [
+        (r["unique_id"], r["status"]) for r in results if r["status"] not in ("pass", "warn")
+    ]
 
 
 def test_the_unit_tests_pass_on_spark(on_spark: SparkBuilt) -> None:
@@ -350,8 +451,18 @@ def test_the_unit_tests_pass_on_spark(on_spark: SparkBuilt) -> None:
     results = [r for r in on_spark.unit_tests if r["unique_id"].startswith("unit_test.")]
     assert len(results) >= 16, len(results)
     assert {r["status"] for r in results} == {"pass"}
+    # with them, the chosen data tests no asset check runs (on a source, singular): passed
+    others = [r for r in on_spark.unit_tests if r["unique_id"].startswith("test.")]
+    assert {r["unique_id"].split(".")[2] for r in others} == (
+        on_spark.data_tests - on_spark.as_checks
+    )
+    assert {r["status"] for r in others} <= {"pass", "warn"}
     # nothing else ran but the project's on-run-start hook
-    assert {r["unique_id"].split(".")[0] for r in on_spark.unit_tests} == {"unit_test", "operation"}
+    assert {r["unique_id"].split(".")[0] for r in on_spark.unit_tests} == {
+        "unit_test",
+        "test",
+        "operation",
+    }
 
 
 def test_the_refresh_on_spark_loads_builds_checks_and_publishes(on_spark: SparkBuilt) -> None:
