@@ -325,8 +325,13 @@ def builds(
         patch.setenv("DE06_SPARK_SHUFFLE_PARTITIONS", "1")
         # the serial collector: a heap this small needs no concurrent GC threads, whose CPU
         # `make test`'s other worker would lose (four of the models' queries in a fresh
-        # session: 88 s of CPU instead of 108 s, wall 50 s instead of 58 s)
-        patch.setenv("DE06_SPARK_JAVA_OPTIONS", "-XX:+UseSerialGC")
+        # session: 88 s of CPU instead of 108 s, wall 50 s instead of 58 s). And the JIT
+        # compiles only what runs ten times as often as by default: the server spent most of
+        # its CPU compiling (jstat: 438 s of compile time, 75,000 methods, for about 510 s of
+        # CPU, in `make test`), mostly code Spark generates for one small query and runs a few
+        # hundred times. The module alone: 9 min 4 s and 696 s of user CPU instead of 9 min
+        # 20 s and 804 s
+        patch.setenv("DE06_SPARK_JAVA_OPTIONS", "-XX:+UseSerialGC -XX:CompileThresholdScaling=10")
         twin = pool.submit(build_on_duckdb, steps, root / "twin")
         on_spark = build_on_spark(steps, root / "home")
         return on_spark, twin.result()
