@@ -205,7 +205,18 @@
         recorded_at timestamp,
         periods array<string>,
         why string
-    ) using {{ config.get('file_format', 'parquet') }}
+    )
+    {#- Parquet: a Hive-format table. Two models of the chain append at once (two threads):
+        an insert into a Parquet data-source table writes in the table's one `_temporary`
+        folder, and the first to commit deletes it under the other; a Hive table's insert
+        stages in a folder of its own. (A watermarks table made by an older version: drop
+        it once; the next run makes it again and computes every period.) -#}
+    {%- set file_format = config.get('file_format', 'parquet') %}
+    {% if file_format == 'parquet' -%}
+        stored as parquet
+    {%- else -%}
+        using {{ file_format }}
+    {%- endif %}
 {%- endmacro %}
 
 

@@ -171,8 +171,6 @@ def dagster_refresh(settings: Settings, data_tests: set[str]) -> tuple[Any, set[
     asset, every check but dbt's data tests not in ``data_tests``. Returns the run's result
     and the names of the data tests that are asset checks (not those on a source, nor the
     singular tests that name no model of their own)."""
-    import datetime as dt
-
     import dagster as dg
 
     env = {
@@ -192,9 +190,8 @@ def dagster_refresh(settings: Settings, data_tests: set[str]) -> tuple[Any, set[
             del sys.modules[name]  # import them anew, for these settings
         try:
             from de06.defs.definitions import defs
-            from de06.defs.partitions import current_month_key
+            from de06.defs.runs import refresh_current_month
 
-            job = defs.resolve_job_def("refresh")
             graph = defs.resolve_asset_graph()
             dbt_tests = {
                 key.name
@@ -206,15 +203,8 @@ def dagster_refresh(settings: Settings, data_tests: set[str]) -> tuple[Any, set[
                 for key in graph.asset_check_keys
                 if key.name not in dbt_tests or key.name in data_tests
             }
-            subset = job.get_subset(
-                asset_selection=set(graph.materializable_asset_keys), asset_check_selection=checks
-            )
-            assert isinstance(job.partitions_def, dg.MonthlyPartitionsDefinition)
-            key = current_month_key(job.partitions_def, dt.datetime.now(dt.UTC))
             with dg.DagsterInstance.get() as instance:
-                result = subset.execute_in_process(
-                    instance=instance, partition_key=key, raise_on_error=False
-                )
+                result = refresh_current_month(defs, instance, checks=checks)
             return result, dbt_tests
         finally:
             for name in [m for m in sys.modules if m.startswith("de06.defs")]:

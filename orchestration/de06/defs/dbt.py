@@ -133,7 +133,10 @@ def warehouse_dbt_assets(context: dg.AssetExecutionContext, dbt: DbtCliResource)
 def extra_environ(values: Mapping[str, str]) -> Iterator[None]:
     """``values`` in os.environ while dagster-dbt starts a dbt process (``DbtCliResource.cli``
     copies os.environ into the process's environment and has no argument for more), then the
-    environment as it was. A step runs in one thread: nothing else reads it meanwhile."""
+    environment as it was. A step runs in one thread: nothing else reads it meanwhile. Not
+    ``unittest.mock.patch.dict(os.environ, ...)``: that restores by clearing the whole
+    environment and filling it again, and a thread starting a process in that instant (the
+    Spark test's DuckDB twin builds beside the run) would start it with no PATH."""
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
     try:

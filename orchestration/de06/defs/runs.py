@@ -59,12 +59,21 @@ def refresh_months(
 
 
 def refresh_current_month(
-    defs: dg.Definitions, instance: dg.DagsterInstance, tags: dict[str, str] | None = None
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str] | None = None,
+    checks: set[dg.AssetCheckKey] | None = None,
 ) -> dg.ExecuteInProcessResult:
-    """One run of the refresh job for the current month, like the daily schedule's."""
+    """One run of the refresh job for the current month, like the daily schedule's: every
+    asset, and every asset check or only ``checks``."""
     job = defs.resolve_job_def("refresh")
     assert isinstance(job.partitions_def, dg.MonthlyPartitionsDefinition)
     key = current_month_key(job.partitions_def, dt.datetime.now(dt.UTC))
+    if checks is not None:
+        graph = defs.resolve_asset_graph()
+        job = job.get_subset(
+            asset_selection=set(graph.materializable_asset_keys), asset_check_selection=checks
+        )
     return job.execute_in_process(
         instance=instance, partition_key=key, tags=tags or {}, raise_on_error=False
     )
