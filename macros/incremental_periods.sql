@@ -208,9 +208,10 @@
     )
     {#- Parquet: a Hive-format table. Two models of the chain append at once (two threads):
         an insert into a Parquet data-source table writes in the table's one `_temporary`
-        folder, and the first to commit deletes it under the other; a Hive table's insert
-        stages in a folder of its own. (A watermarks table made by an older version: drop
-        it once; the next run makes it again and computes every period.) -#}
+        folder, and the first to commit deletes it under the other; a Hive table's own insert
+        (record_period_watermark asks for it) stages in a folder of its own. (A watermarks
+        table made by an older version: drop it once; the next run makes it again and
+        computes every period.) -#}
     {%- set file_format = config.get('file_format', 'parquet') %}
     {% if file_format == 'parquet' -%}
         stored as parquet
@@ -228,6 +229,11 @@
         {%- set state = period_refresh_state() -%}
         {%- do log(this.identifier ~ ': periods ' ~ (state['periods'] | join(' ') if state['periods'] is not none else 'all')
                    ~ ' (' ~ state['why'] ~ ')', info=false) -%}
+        {%- if target.type == 'spark' -%}
+            {#- the Hive table's own insert (spark__create_period_watermarks): by default Spark
+                writes a Hive Parquet table as a data-source one, in the shared `_temporary` -#}
+            {%- do run_query('set spark.sql.hive.convertInsertingUnpartitionedTable = false') -%}
+        {%- endif %}
         {{ 'insert into' if target.type == 'spark' else 'insert or replace into' }} {{ marks }}
         values (
             '{{ this.identifier }}',

@@ -553,7 +553,7 @@ def test_the_second_spark_run_replaced_partitions(
     con = duckdb.connect()
     for model in PERIOD_CHAIN_INTERMEDIATE:
         row = con.execute(
-            f"select periods, why from read_parquet('{marks}/*.parquet') where model = ? "
+            f"select periods, why from read_parquet('{marks}/part-*') where model = ? "
             "order by recorded_at desc limit 1",
             [model],
         ).fetchone()
