@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -190,14 +190,21 @@ class RefreshResult:
 
 
 def refresh(
-    settings: Settings, run_id: str | None = None, full_refresh: bool = False
+    settings: Settings,
+    run_id: str | None = None,
+    full_refresh: bool = False,
+    on_built: Callable[[], object] | None = None,
 ) -> RefreshResult:
-    """The scheduled job: ingest landing, build, gate, publish only if the gate passes."""
+    """The scheduled job: ingest landing, build, gate, publish only if the gate passes.
+    ``on_built`` is called once the build is done, before the gate (which, like the publish,
+    reads DuckDB only: the Spark test stops its Spark server there)."""
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
     result.reports = ingest_landing(settings)
     build(settings, full_refresh=full_refresh)
+    if on_built is not None:
+        on_built()
     result.gate, result.published = check_and_publish(settings, result.run_id)
     return result
 

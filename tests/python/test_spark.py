@@ -26,10 +26,11 @@ publish.
 - Step 2 is ``de06 refresh`` on the same server. It builds the models only
   (``DBT_EXCLUDE_RESOURCE_TYPES``): the seeds did not change, and the tests ran on Spark in step
   1; what step 2 proves is the incremental path, checked by the comparison below.
-- Then the server stops (the Derby metastore admits one Spark at a time) and the ``spark``
-  target, a Spark session inside dbt, reads through the same catalog what the server wrote
-  (``dbt show``). Run while step 2 ran, on a catalog of its own, it saved nothing: the
-  session's JVM took the CPU step 2 needed.
+- Once step 2's build is done, the server stops (the Derby metastore admits one Spark at a
+  time) and the ``spark`` target, a Spark session inside dbt, reads through the same catalog
+  what the server wrote (``dbt show``), beside step 2's gate and publish (they read DuckDB
+  only). Run while step 2 built, on a catalog of its own, it saved nothing: the session's JVM
+  took the CPU step 2 needed.
 
 The DuckDB twin takes the same two steps in a thread while Spark works, then runs every data
 test. The whole module costs
@@ -45,7 +46,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -245,7 +246,10 @@ def build_on_spark(steps: tuple[Path, Path], home: Path) -> SparkBuilt:
 
     thrift = make_settings(home, DE06_DBT_TARGET="spark_thrift", DE06_SPARK_PORT=str(free_port()))
     thrift.ensure_dirs()
-    with (home.parent / "thrift-server.log").open("w") as log:
+    with (
+        (home.parent / "thrift-server.log").open("w") as log,
+        ThreadPoolExecutor(max_workers=1) as pool,
+    ):
         server = launch(thrift, thrift.spark_port, log)
         try:
             # the definitions read the manifest (as `de06 dagster` parses first)
@@ -261,17 +265,25 @@ def build_on_spark(steps: tuple[Path, Path], home: Path) -> SparkBuilt:
             others = sorted(data_tests - checks)
             run_dbt(thrift, ["test", "--select", "test_type:unit", *others], check=False)
             unit_tests = json.loads((thrift.dbt_artifacts_dir / "run_results.json").read_text())
-            # step 2: `de06 refresh`, the models only (seeds unchanged; tests ran in step 1)
+            # step 2: `de06 refresh`, the models only (seeds unchanged; tests ran in step 1).
+            # Once its build is done the server stops (the gate and the publish read DuckDB
+            # only), and the `spark` target (a session; Derby admits one Spark at a time) reads
+            # through the same catalog a seed the server wrote, beside the gate and the publish
             land(steps[1], thrift)
+            session = make_settings(home, DE06_DBT_TARGET="spark")
+            reading: list[Future[tuple[int, int]]] = []
+
+            def built() -> None:
+                stop(server)
+                reading.append(pool.submit(session_counts, session, f"reference.{SESSION_SEED}"))
+
             with pytest.MonkeyPatch.context() as patch:
                 patch.setenv("DBT_EXCLUDE_RESOURCE_TYPES", "test unit_test seed")
-                second = refresh(thrift, run_id="spark-2")
+                second = refresh(thrift, run_id="spark-2", on_built=built)
         finally:
             stop(server)
-    # the `spark` target (a session; the server is gone: Derby admits one Spark at a time)
-    # reads through the same catalog a seed the server wrote
-    session = make_settings(home, DE06_DBT_TARGET="spark")
-    counts = session_counts(session, f"reference.{SESSION_SEED}")
+    assert len(reading) == 1
+    counts = reading[0].result()
     return SparkBuilt(
         thrift, first, data_tests, data_tests & checks, second, unit_tests["results"], counts
     )
