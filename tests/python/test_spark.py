@@ -331,8 +331,8 @@ def below_spark(build: Callable[..., TwinBuilt], *args: Any) -> TwinBuilt:
 def builds(
     steps: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[SparkBuilt, TwinBuilt]:
-    """Both builds at once: the DuckDB twin in a thread while Spark works (Spark's planning of
-    these small queries keeps one core busy, the twin the other)."""
+    """Both builds at once: the DuckDB twin in a thread while Spark works, in the CPU Spark
+    leaves (``below_spark``)."""
     if shutil.which("java") is None:
         pytest.fail("the Spark tests need Java 17: apt-get install openjdk-17-jre-headless")
     root = tmp_path_factory.mktemp("spark")
