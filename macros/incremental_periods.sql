@@ -229,9 +229,10 @@
         {%- set state = period_refresh_state() -%}
         {%- do log(this.identifier ~ ': periods ' ~ (state['periods'] | join(' ') if state['periods'] is not none else 'all')
                    ~ ' (' ~ state['why'] ~ ')', info=false) -%}
-        {%- if target.type == 'spark' -%}
+        {%- if target.type == 'spark' and config.get('file_format', 'parquet') == 'parquet' -%}
             {#- the Hive table's own insert (spark__create_period_watermarks): by default Spark
-                writes a Hive Parquet table as a data-source one, in the shared `_temporary` -#}
+                writes a Hive Parquet table as a data-source one, in the shared `_temporary`
+                (Delta and Iceberg tables take concurrent appends themselves) -#}
             {%- do run_query('set spark.sql.hive.convertInsertingUnpartitionedTable = false') -%}
         {%- endif %}
         {{ 'insert into' if target.type == 'spark' else 'insert or replace into' }} {{ marks }}
