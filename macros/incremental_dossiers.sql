@@ -56,7 +56,7 @@
     executes, so that `load_id > watermark` skips the row groups of older loads -#}
 {% macro dossier_watermark(column='last_load_id') -%}
     {%- if execute and is_incremental() -%}
-        {%- set found = run_query('select coalesce(max(' ~ column ~ '), -1) from ' ~ this) -%}
+        {%- set found = run_query_once('select coalesce(max(' ~ column ~ '), -1) from ' ~ this) -%}
         {{- found.columns[0].values()[0] | int -}}
     {%- else -%}
         (select coalesce(max({{ column }}), -1) from {{ this }})
@@ -118,7 +118,7 @@
 {#- the months a query's one column names, as sorted 'YYYY-MM-DD' strings (nulls left out) -#}
 {% macro query_months(query) -%}
     {%- set months = [] -%}
-    {%- for value in run_query(query).columns[0].values() -%}
+    {%- for value in run_query_once(query).columns[0].values() -%}
         {%- if value is not none and (value | string) not in months -%}
             {%- do months.append(value | string) -%}
         {%- endif -%}
@@ -320,7 +320,7 @@
     literal when the run executes, so DuckDB skips the row groups written before it). -#}
 {% macro rebuilt_since_watermark() -%}
     {%- if execute and is_incremental() -%}
-        {%- set found = run_query(
+        {%- set found = run_query_once(
             "select cast(coalesce(max(built_at), timestamp '1900-01-01') as string) from " ~ this) -%}
         built_at > timestamp '{{ found.columns[0].values()[0] }}'
     {%- else -%}

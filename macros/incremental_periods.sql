@@ -84,7 +84,7 @@
             (select max_by(code_hash, recorded_at) from {{ marks }} where model = '{{ this.identifier }}') as code_hash
         {%- endif %}
     {%- endset -%}
-    {%- set row = run_query(query).rows[0] -%}
+    {%- set row = run_query_once(query).rows[0] -%}
     {%- set through = row[0] -%}
     {%- if marks_exist and parents and row[2] == parents | length -%}
         {%- set through = [through, row[1]] | min -%}
@@ -101,7 +101,7 @@
             select distinct month from {{ log }}
             where change_id > {{ row[3] | int }} and change_id <= {{ state['through'] }}
         {%- endset -%}
-        {%- set whole_inputs = run_query('select count(*) from (' ~ changed ~ ') where month is null').rows[0][0] -%}
+        {%- set whole_inputs = run_query_once('select count(*) from (' ~ changed ~ ') where month is null').rows[0][0] -%}
         {%- if whole_inputs > 0 -%}
             {%- do state.update({'periods': none, 'why': 'an input changed as a whole'}) -%}
         {%- else -%}
@@ -119,7 +119,7 @@
                 order by 1
             {%- endset -%}
             {%- set periods = [] -%}
-            {%- for found in run_query(periods_query).rows -%}
+            {%- for found in run_query_once(periods_query).rows -%}
                 {%- do periods.append(found[0] | string) -%}
             {%- endfor -%}
             {%- do state.update({'periods': periods, 'why': 'changed months'}) -%}
@@ -152,7 +152,7 @@
         where read is not null
         order by 1
     {%- endset -%}
-    {{ return(run_query(query).columns[0].values() | map('string') | list) }}
+    {{ return(run_query_once(query).columns[0].values() | map('string') | list) }}
 {%- endmacro %}
 
 

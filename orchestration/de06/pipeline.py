@@ -101,13 +101,19 @@ def refresh_build_args(environ: Mapping[str, str] | None = None) -> list[str]:
     return ["--exclude-resource-type", *types]
 
 
-def build(settings: Settings, select: Sequence[str] = (), full_refresh: bool = False) -> None:
+def build(
+    settings: Settings,
+    select: Sequence[str] = (),
+    full_refresh: bool = False,
+    on_built: Callable[[], object] | None = None,
+) -> None:
     """``dbt build`` (seeds, models, data tests; not the unit tests: ``refresh_build_args``) on
     the warehouse.
 
     The dossier models are incremental: they take in what was loaded since they last ran.
     ``full_refresh`` rebuilds them from all of raw (after a change to their columns or to the
-    reference seeds they join)."""
+    reference seeds they join). ``on_built`` is called once dbt is done on the target's engine:
+    on Spark, before its marts are copied into DuckDB (``spark_build``)."""
     with writer_lock(settings):
         connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
         args = ["build", *refresh_build_args()] + (["--select", *select] if select else [])
@@ -115,6 +121,8 @@ def build(settings: Settings, select: Sequence[str] = (), full_refresh: bool = F
             args.append("--full-refresh")
         with spark_build(settings, force_export=full_refresh):
             run_dbt(settings, args)
+            if on_built is not None:
+                on_built()
 
 
 @contextlib.contextmanager
@@ -196,15 +204,14 @@ def refresh(
     on_built: Callable[[], object] | None = None,
 ) -> RefreshResult:
     """The scheduled job: ingest landing, build, gate, publish only if the gate passes.
-    ``on_built`` is called once the build is done, before the gate (which, like the publish,
-    reads DuckDB only: the Spark test stops its Spark server there)."""
+    ``on_built`` is called once dbt's build is done on the target's engine: on Spark, before
+    its marts are copied into DuckDB; what follows (the copy, the gate, the publish) reads and
+    writes DuckDB only, and the Spark test stops its Spark server there."""
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
     result.reports = ingest_landing(settings)
-    build(settings, full_refresh=full_refresh)
-    if on_built is not None:
-        on_built()
+    build(settings, full_refresh=full_refresh, on_built=on_built)
     result.gate, result.published = check_and_publish(settings, result.run_id)
     return result
 

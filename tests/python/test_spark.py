@@ -26,11 +26,11 @@ publish.
 - Step 2 is ``de06 refresh`` on the same server. It builds the models only
   (``DBT_EXCLUDE_RESOURCE_TYPES``): the seeds did not change, and the tests ran on Spark in step
   1; what step 2 proves is the incremental path, checked by the comparison below.
-- Once step 2's build is done, the server stops (the Derby metastore admits one Spark at a
-  time) and the ``spark`` target, a Spark session inside dbt, reads through the same catalog
-  what the server wrote (``dbt show``), beside step 2's gate and publish (they read DuckDB
-  only). Run while step 2 built, on a catalog of its own, it saved nothing: the session's JVM
-  took the CPU step 2 needed.
+- Once step 2's dbt build is done on Spark, the server stops (the Derby metastore admits one
+  Spark at a time) and the ``spark`` target, a Spark session inside dbt, reads through the
+  same catalog what the server wrote (``dbt show``), beside the rest of step 2 (the marts
+  copied into DuckDB, the gate, the publish: DuckDB only). Run while step 2 built, on a
+  catalog of its own, it saved nothing: the session's JVM took the CPU step 2 needed.
 
 The DuckDB twin takes the same two steps in a thread while Spark works, then runs every data
 test. The whole module costs
@@ -273,9 +273,10 @@ def build_on_spark(steps: tuple[Path, Path], home: Path) -> SparkBuilt:
             run_dbt(thrift, ["test", "--select", "test_type:unit", *others], check=False)
             unit_tests = json.loads((thrift.dbt_artifacts_dir / "run_results.json").read_text())
             # step 2: `de06 refresh`, the models only (seeds unchanged; tests ran in step 1).
-            # Once its build is done the server stops (the gate and the publish read DuckDB
-            # only), and the `spark` target (a session; Derby admits one Spark at a time) reads
-            # through the same catalog a seed the server wrote, beside the gate and the publish
+            # Once dbt is done on Spark the server stops (the copy into DuckDB, the gate and
+            # the publish read DuckDB only), and the `spark` target (a session; Derby admits
+            # one Spark at a time) reads through the same catalog a seed the server wrote,
+            # beside them
             land(steps[1], thrift)
             session = make_settings(home, DE06_DBT_TARGET="spark")
             reading: list[Future[tuple[int, int]]] = []
