@@ -15,9 +15,12 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import errno
 import hashlib
 import io
 import json
+import os
+import re
 import shutil
 import unicodedata
 from collections import Counter
@@ -147,6 +150,31 @@ class IngestError(Exception):
         self.code = code
 
 
+MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM})
+
+
+def file_verdict(exc: BaseException) -> IngestError | None:
+    """What to say of a file whose reading raised ``exc``: an ``IngestError`` naming what broke
+    (the file is quarantined and the rest still loads), or None when the fault is the
+    machine's (a full disk, no memory): then the run stops with nothing committed and the file
+    waits in landing for the next run, instead of being refused for it."""
+    if isinstance(exc, IngestError):
+        return exc
+    if not isinstance(exc, Exception) or isinstance(
+        exc, (MemoryError, duckdb.OutOfMemoryException)
+    ):
+        return None
+    if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
+        return None
+    text = str(exc).strip()
+    if isinstance(exc, duckdb.IOException) and any(
+        sign in text.lower() for sign in ("no space left", "disk quota", "read-only file system")
+    ):
+        return None
+    first = text.splitlines()[0] if text else ""
+    return IngestError("unreadable_file", f"cannot read the file ({type(exc).__name__}): {first}")
+
+
 @dataclass
 class Problem:
     row_number: int | None
@@ -194,6 +222,43 @@ class FileReport:
 
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
+
+
+def sql_identifier(name: str) -> str:
+    """A column name from a file, as a DuckDB identifier: quoted, its quotes doubled (a header
+    cell is data, never SQL)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """Text as a DuckDB string literal (standard SQL: a quote is doubled, a backslash is
+    itself)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+# DuckDB's file readers expand these in a path (a glob): `a?b.csv` would also read `a1b.csv`
+GLOB_CHARACTERS = frozenset("*?[]{}")
+_links: list[Path] = []  # the folder of links to such files, made once per process
+
+
+def duckdb_path(path: Path) -> str:
+    """The path for DuckDB's readers. A path with a glob character is read through a link
+    without one (in a private temporary folder, removed when the process ends), so that it
+    names that file alone."""
+    text = str(path)
+    if not GLOB_CHARACTERS & set(text):
+        return text
+    if not _links:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="de06-links-"))  # mode 700
+        atexit.register(shutil.rmtree, folder, True)
+        _links.append(folder)
+    link = _links[0] / (hashlib.sha256(text.encode()).hexdigest()[:24] + path.suffix.lower())
+    if not link.is_symlink():
+        link.symlink_to(path.resolve())
+    return str(link)
 
 
 def _hash(path: Path) -> str:
@@ -357,6 +422,25 @@ def _find_header(numbered: list[Row]) -> tuple[list[str], int]:
     return _header_names(cells), n + 1
 
 
+def _file_header(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]:
+    """The column names a CSV or Parquet file declares, as written (normalised, not
+    deduplicated)."""
+    if kind == "parquet":
+        try:
+            rows = con.execute(
+                "select name from parquet_schema(?) where num_children is null",
+                [duckdb_path(path)],
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise IngestError(
+                "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
+            ) from exc
+        names = [str(r[0]) for r in rows]
+    else:
+        names = _csv_header(path)
+    return [nfc(n).strip().lower() for n in names]
+
+
 def detect_feed(path: Path) -> str:
     """Which feed a file belongs to: by its folder (landing/<feed>/), else by its header."""
     if path.parent.name in FEED_COLUMNS:
@@ -368,7 +452,7 @@ def detect_feed(path: Path) -> str:
             cols = [
                 r[0]
                 for r in con.execute(
-                    "describe select * from read_parquet(?)", [str(path)]
+                    "describe select * from read_parquet(?)", [duckdb_path(path)]
                 ).fetchall()
             ]
         except duckdb.Error as exc:
@@ -432,6 +516,8 @@ class Loader:
 
     def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> None:
         self.settings = settings
+        # read first, outside any file's verdict: a missing or empty key stops the run
+        self.pads = hmac_pads(settings.pseudonym_key())
         self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
         self.ref: Reference = load_reference(settings.seeds_dir)
         self.today = dt.date.today()
@@ -447,8 +533,14 @@ class Loader:
         ).fetchone()
         return row is not None
 
-    def _new_load_id(self) -> int:
-        return int(self.con.execute("select nextval('raw.load_id_seq')").fetchone()[0])  # type: ignore[index]
+    def _new_load_ids(self, count: int) -> list[int]:
+        """``count`` load ids after every id recorded, drawn inside the caller's transaction
+        (one writer at a time: the writer lock). Not from a sequence: a sequence's value is
+        kept apart from the rows, and after a kill -9 DuckDB gave back ids already written
+        (every later load then failed on the load_files key)."""
+        row = self.con.execute("select coalesce(max(load_id), 0) from raw.load_files").fetchone()
+        newest = int(row[0]) if row else 0
+        return list(range(newest + 1, newest + 1 + count))
 
     def _quarantine(
         self, load_id: int, feed: str | None, path: Path, problems: list[Problem]
@@ -507,16 +599,21 @@ class Loader:
         """Copy a rejected file, or list the rejected rows, in the quarantine folder."""
         folder = self.settings.quarantine_dir
         folder.mkdir(parents=True, exist_ok=True)
+        # the quarantine holds files as sent, citizen IDs and all: private to the owner
+        # (the folder 700: Settings.ensure_dirs; each file 600)
         if problems and problems[0].row_number is None:
-            shutil.copy2(path, folder / f"{load_id:06d}_{path.name}")
+            copy = folder / f"{load_id:06d}_{path.name}"
+            shutil.copy2(path, copy)
+            copy.chmod(0o600)
         listing = folder / f"{load_id:06d}_{path.stem}.rejected.csv"
-        with listing.open("w", encoding="utf-8-sig", newline="") as handle:
+        fd = os.open(listing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(fd, "w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(["file", "row", "column", "value", "reason", "ly_do"])
             for p in problems:
                 writer.writerow(
                     [
-                        path.name,
+                        spreadsheet_safe(path.name),
                         p.row_number or "",
                         p.column or "",
                         spreadsheet_safe(p.value or ""),
@@ -570,8 +667,8 @@ class Loader:
         if self._already_loaded(digest):
             report.status = "already_loaded"
             return report
-        load_id = self._new_load_id()
         self.con.execute("begin transaction")
+        (load_id,) = self._new_load_ids(1)
         problems: list[Problem] = []
         try:
             report.feed = detect_feed(path)
@@ -587,12 +684,15 @@ class Loader:
                 problems = self._load_tasks(path, load_id, report)
             else:
                 raise IngestError("unknown_feed", f"{report.feed} files must be CSV or Parquet")
-        except IngestError as exc:
+        except Exception as exc:  # a reader of one bad file raises anything: a verdict each
             self.con.execute("rollback")
+            verdict = file_verdict(exc)
+            if verdict is None:
+                raise
             self.con.execute("begin transaction")
-            report.status, report.message = "rejected", str(exc)
-            problems = [Problem(None, None, None, exc.code, str(exc))]
-            report.reasons[exc.code] += 1
+            report.status, report.message = "rejected", str(verdict)
+            problems = [Problem(None, None, None, verdict.code, str(verdict))]
+            report.reasons[verdict.code] += 1
         self._finish(load_id, digest, kind, report, problems)
         self.con.execute("commit")
         if problems:
@@ -642,10 +742,10 @@ class Loader:
             return None  # another feed's folder: ``load`` rejects it
         try:
             described = self.con.execute(
-                "describe select * from read_parquet(?)", [str(path)]
+                "describe select * from read_parquet(?)", [duckdb_path(path)]
             ).fetchall()
             rows = self.con.execute(
-                "select sum(num_rows) from parquet_file_metadata(?)", [str(path)]
+                "select sum(num_rows) from parquet_file_metadata(?)", [duckdb_path(path)]
             ).fetchone()
         except duckdb.Error:
             return None
@@ -655,16 +755,18 @@ class Loader:
         return tuple((r[0], r[1]) for r in described)
 
     def _load_parquet_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
-        entries = [
-            (path, self._new_load_id(), FileReport(path=path, feed="dossiers", status="loaded"))
-            for path, _ in group
-        ]
         self.con.execute("begin transaction")
+        entries = [
+            (path, load_id, FileReport(path=path, feed="dossiers", status="loaded"))
+            for (path, _), load_id in zip(group, self._new_load_ids(len(group)), strict=True)
+        ]
         try:
             problems = self._load_dossiers(entries, "parquet")
-        except IngestError:
-            # one of them cannot be read after all: each on its own, so the others still load
+        except Exception as exc:
             self.con.execute("rollback")
+            if file_verdict(exc) is None:
+                raise
+            # one of them cannot be read after all: each on its own, so the others still load
             return [self.load(path) for path, _ in group]
         for (_path, load_id, report), (_, digest) in zip(entries, group, strict=True):
             self._finish(load_id, digest, "parquet", report, problems[load_id])
@@ -687,9 +789,7 @@ class Loader:
                 # a view, not a copy: the checks and the insert each read the files (in
                 # parallel, only the columns they need). Each row's load id comes from the
                 # index of its file in the list: no file name carried on every row, no join
-                listed = ", ".join(
-                    "'" + str(path).replace("'", "''") + "'" for path, _, _ in entries
-                )
+                listed = ", ".join(sql_literal(duckdb_path(path)) for path, _, _ in entries)
                 ids = ", ".join(str(int(load_id)) for _, load_id, _ in entries)
                 con.execute(
                     "create or replace temp view incoming as "
@@ -705,7 +805,7 @@ class Loader:
                     f"{int(load_id)}::bigint as _load_id, 0::bigint as _row_number "
                     "from read_csv(?, all_varchar = true, header = true, "
                     "normalize_names = false, encoding = 'utf-8')",
-                    [str(path)],
+                    [duckdb_path(path)],
                 )
                 # insertion order is kept (preserve_insertion_order is on in this connection):
                 # the n-th data row is line n + 1 of the file (line 1 is the header)
@@ -721,6 +821,8 @@ class Loader:
             raise IngestError(
                 "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
             ) from exc
+        for path, _, _ in entries:  # DuckDB's readers rename a duplicate (`x`, `x_1`)
+            _check_columns("dossiers", _file_header(con, path, kind))
         actual = {
             nfc(r[0]).strip().lower(): (r[0], r[1])
             for r in described
@@ -734,7 +836,7 @@ class Loader:
 
         def text(col: str) -> str:
             name, typ = actual[col]
-            ident = f'"{name}"'
+            ident = sql_identifier(name)
             return f"nullif(trim({ident}), '')" if typ == "VARCHAR" else f"{ident}::varchar"
 
         def native(col: str) -> bool:
@@ -744,10 +846,10 @@ class Loader:
         def typed(col: str) -> str:
             name, typ = actual[col]
             if native(col):
-                return f'"{name}"'
+                return sql_identifier(name)
             if typ == "VARCHAR":
                 return f"try_cast({text(col)} as {DOSSIER_COLUMNS[col]})"
-            return f'try_cast("{name}" as {DOSSIER_COLUMNS[col]})'
+            return f"try_cast({sql_identifier(name)} as {DOSSIER_COLUMNS[col]})"
 
         # the checks of one row: (condition, column, value shown, reason code, message)
         row_checks: list[tuple[str, str, str, str, str]] = []
@@ -800,8 +902,8 @@ class Loader:
             )
         # one pass over the rows: the rows with any problem, then a row per problem
         found = ", ".join(
-            f"case when {cond} then {{'column_name': '{col}', 'value': {value}, "
-            f"'code': '{code}', 'message': '{message}'}} end"
+            f"case when {cond} then {{'column_name': {sql_literal(col)}, 'value': {value}, "
+            f"'code': {sql_literal(code)}, 'message': {sql_literal(message)}}} end"
             for cond, col, value, code, message in row_checks
         )
         any_problem = " or ".join(f"coalesce({cond}, false)" for cond, *_ in row_checks)
@@ -917,7 +1019,7 @@ class Loader:
             "and d._row_number = s._row_number",
             {"first": first},
         )
-        outer, inner = hmac_pads(self.settings.pseudonym_key())
+        outer, inner = self.pads
         select_cols = []
         for col in DOSSIER_COLUMNS:
             if col == "applicant_id":
@@ -932,7 +1034,7 @@ class Loader:
             else:
                 select_cols.append(typed(col))
         extra_sql = (
-            "json_object(" + ", ".join(f"'{c}', {text(c)}" for c in extras) + ")"
+            "json_object(" + ", ".join(f"{sql_literal(c)}, {text(c)}" for c in extras) + ")"
             if extras
             else "null::json"
         )
@@ -1222,7 +1324,8 @@ class Loader:
                         "origin must be central or provincial",
                     )
                 )
-            year = int(t["year"]) if t["year"].isdigit() else None
+            # ASCII digits only: str.isdigit() also takes "2024²", which int() refuses
+            year = int(t["year"]) if re.fullmatch(r"[0-9]{1,4}", t["year"]) else None
             if t["year"] and year is None:
                 row_problems.append(
                     Problem(n, "year", t["year"], "bad_type", "year must be a whole number")

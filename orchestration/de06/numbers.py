@@ -52,7 +52,9 @@ def parse_number(raw: str) -> ParsedNumber | None:
     sign = ""
     if text and text[0] in "+-":
         sign, text = ("-" if text[0] == "-" else ""), text[1:]
-    if not text or not re.fullmatch(r"[\d.,]+", text) or not text[0].isdigit():
+    # ASCII digits only: \d and str.isdigit() also take "²" or "٣", which float() reads or
+    # refuses unpredictably
+    if not text or not re.fullmatch(r"[0-9][0-9.,]*", text):
         raise NumberFormatError(f"'{raw}' is not a number")
 
     def done(integer: str, fraction: str) -> ParsedNumber:

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 
 _PATTERNS = (
-    (re.compile(r"^(\d{4})$"), "year"),
-    (re.compile(r"^(\d{4})-H([12])$"), "half_year"),
-    (re.compile(r"^(\d{4})-Q([1-4])$"), "quarter"),
-    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"), "month"),
+    (re.compile(r"^(\d{4})$", re.ASCII), "year"),
+    (re.compile(r"^(\d{4})-H([12])$", re.ASCII), "half_year"),
+    (re.compile(r"^(\d{4})-Q([1-4])$", re.ASCII), "quarter"),
+    (re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$", re.ASCII), "month"),
 )
 
 

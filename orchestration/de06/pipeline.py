@@ -13,10 +13,12 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from de06.ingest import FileReport, ingest, iter_feed_files
 from de06.publish import PublishResult, publish
@@ -29,17 +31,48 @@ class StepFailed(RuntimeError):
     """A refresh step failed; the message says which and why."""
 
 
+# the writer locks this process holds: (lock file, thread) -> (open lock file, depth)
+_HELD: dict[tuple[str, int], list[Any]] = {}
+
+
+def writer_lock_path(settings: Settings) -> Path:
+    return settings.warehouse_db.with_name(settings.warehouse_db.name + ".writer.lock")
+
+
 @contextlib.contextmanager
 def writer_lock(settings: Settings) -> Iterator[None]:
-    """Serialise writers of the warehouse across processes (an flock on a file beside it)."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    path = settings.warehouse_db.with_name(settings.warehouse_db.name + ".writer.lock")
-    with path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # waits for the writer before us
+    """Serialise writers of the warehouse across processes (an flock on a file beside it).
+
+    Re-entrant within a thread: a refresh holds it from its ingest through its publish, and
+    the steps it calls take it again without waiting for themselves (another thread waits, as
+    another process does). The lock belongs to the open file, not to the process: a child
+    started by ``run_dbt`` shares it (``held_lock_fds``), so a dbt whose parent was killed
+    keeps the warehouse locked until it ends, instead of writing beside the next writer."""
+    path = writer_lock_path(settings)
+    key = (str(path), threading.get_ident())
+    held = _HELD.get(key)
+    if held is not None:
+        held[1] += 1
         try:
             yield
         finally:
+            held[1] -= 1
+        return
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # waits for the writer before us
+        _HELD[key] = [handle, 1]
+        try:
+            yield
+        finally:
+            del _HELD[key]
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def held_lock_fds() -> tuple[int, ...]:
+    """The descriptors of the writer locks this thread holds, for a child to inherit."""
+    me = threading.get_ident()
+    return tuple(held[0].fileno() for (_, thread), held in _HELD.items() if thread == me)
 
 
 def dbt_executable() -> str:
@@ -58,7 +91,9 @@ def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:
             "--profiles-dir",
             str(settings.project_dir),
         ]
-    proc = subprocess.run(cmd, env=env, cwd=settings.project_dir, check=False)
+    proc = subprocess.run(
+        cmd, env=env, cwd=settings.project_dir, check=False, pass_fds=held_lock_fds()
+    )
     if check and proc.returncode != 0:
         raise StepFailed(f"dbt {' '.join(args)} failed (exit {proc.returncode}); see the log above")
     return proc.returncode
@@ -76,13 +111,13 @@ def ingest_landing(settings: Settings) -> list[FileReport]:
         reports = ingest(settings, files)
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         for report in reports:
-            if report.status == "already_loaded":  # its bytes are archived already
-                report.path.unlink()
-                continue
+            # a file already loaded is archived too, not deleted: a run killed after its load
+            # committed and before the archive left the only copy of its bytes here
             relative = report.path.relative_to(settings.landing_dir)
             destination = settings.archive_dir / stamp / relative
-            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             shutil.move(str(report.path), destination)
+            destination.chmod(0o600)  # as sent: citizen IDs and all
     return reports
 
 
@@ -210,14 +245,23 @@ def refresh(
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
-    result.reports = ingest_landing(settings)
-    build(settings, full_refresh=full_refresh, on_built=on_built)
-    result.gate, result.published = check_and_publish(settings, result.run_id)
+    # one lock from the ingest through the publish: no other writer between the build, the
+    # gate that checks it and the publish of what the gate checked
+    with writer_lock(settings):
+        result.reports = ingest_landing(settings)
+        build(settings, full_refresh=full_refresh, on_built=on_built)
+        result.gate, result.published = check_and_publish(settings, result.run_id)
     return result
 
 
 def check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, PublishResult]:
-    """Run the gate; publish only if no blocking expectation failed, else raise StepFailed."""
+    """Run the gate; publish only if no blocking expectation failed, else raise StepFailed.
+    Under one writer lock: nothing can change the marts between the gate and the publish."""
+    with writer_lock(settings):
+        return _check_and_publish(settings, run_id)
+
+
+def _check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, PublishResult]:
     verdict = gate(settings, run_id)
     if not verdict.passed:
         failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)

@@ -6,9 +6,11 @@ this file's location; override with ``DE06_PROJECT_DIR``) or off ``DE06_HOME``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +28,22 @@ DEFAULT_MEMORY_LIMIT = "6GB"
 # inside each dbt process, or a Spark Thrift server (`de06 spark-server`, or a cluster's)
 SPARK_TARGETS = ("spark", "spark_thrift")
 DEFAULT_SPARK_PORT = 10000
+
+
+MIN_KEY_BYTES = 16
+
+
+def _checked_key(key: bytes, where: str) -> bytes:
+    """The pseudonym key, refused when empty or short: an empty key (once left by a crash
+    between creating the key file and writing it) makes every pseudonym reversible by anyone
+    who tries the 10^12 citizen IDs."""
+    if len(key) < MIN_KEY_BYTES:
+        raise ValueError(
+            f"the pseudonym key in {where} is {'empty' if not key else 'too short'} "
+            f"({len(key)} bytes, at least {MIN_KEY_BYTES}): restore the key the warehouse was "
+            "loaded with (a new key changes every pseudonym), or set DE06_PSEUDONYM_KEY"
+        )
+    return key
 
 
 @dataclass(frozen=True)
@@ -164,6 +182,12 @@ class Settings:
             *(self.landing_dir / feed for feed in FEEDS),
         ):
             path.mkdir(parents=True, exist_ok=True)
+        # files as sent (citizen IDs and all) and the pseudonym key: the owner's alone. The
+        # landing folder is the senders' inbox: its permissions are the deployment's
+        for private in (self.quarantine_dir, self.archive_dir, self.pseudonym_key_file.parent):
+            private.mkdir(parents=True, exist_ok=True)
+            if private.stat().st_uid == os.getuid():  # not a folder someone else set up
+                private.chmod(0o700)
 
     def write_dagster_instance_config(self) -> Path:
         """``dagster.yaml`` for this warehouse: one writer (pool limit 1), storage under home."""
@@ -184,15 +208,24 @@ class Settings:
         ``DE06_PSEUDONYM_KEY`` wins; otherwise a random key is created once per installation in
         ``pseudonym_key_file`` (mode 600) so that pseudonyms stay stable between loads.
         """
-        if os.environ.get("DE06_PSEUDONYM_KEY"):
-            return os.environ["DE06_PSEUDONYM_KEY"].encode()
+        if "DE06_PSEUDONYM_KEY" in os.environ:
+            return _checked_key(os.environ["DE06_PSEUDONYM_KEY"].encode(), "DE06_PSEUDONYM_KEY")
         path = self.pseudonym_key_file
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-        return path.read_text().strip().encode()
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # written whole under another name, then linked into place: a crash leaves either
+            # no key or the whole key, never an empty file (and two first runs agree on one)
+            fd, written = tempfile.mkstemp(dir=path.parent, prefix=".pseudonym-")  # mode 600
+            try:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_hex(32))
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                with contextlib.suppress(FileExistsError):  # another process made it first
+                    os.link(written, path)
+            finally:
+                os.unlink(written)
+        return _checked_key(path.read_text().strip().encode(), str(path))
 
     def dbt_env(self) -> dict[str, str]:
         """Environment variables that ``profiles.yml`` and ``dbt_project.yml`` read."""

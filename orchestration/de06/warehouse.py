@@ -11,7 +11,6 @@ import duckdb
 
 RAW_DDL = """
 create schema if not exists raw;
-create sequence if not exists raw.load_id_seq start 1;
 create table if not exists raw.load_files (
     load_id bigint primary key,
     feed varchar not null,
