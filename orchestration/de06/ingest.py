@@ -662,8 +662,16 @@ class Loader:
         """Load one file in a transaction of its own."""
         path = path.resolve()
         kind = SUFFIXES.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
-        digest = _hash(path)
         report = FileReport(path=path, feed=None, status="loaded")
+        try:
+            digest = _hash(path)
+        except OSError as exc:  # gone, not a file, not ours to read: said, nothing recorded
+            if file_verdict(exc) is None:
+                raise
+            report.status = "rejected"
+            report.message = f"cannot open the file: {exc.strerror or exc}"
+            report.reasons["unreadable_file"] += 1
+            return report
         if self._already_loaded(digest):
             report.status = "already_loaded"
             return report
@@ -719,7 +727,11 @@ class Loader:
         groups: dict[tuple[tuple[str, str], ...], list[tuple[Path, str]]] = {}
         seen: set[str] = set()
         for path in (p.resolve() for p in paths):
-            digest = _hash(path)
+            try:
+                digest = _hash(path)
+            except OSError:
+                reports[path] = self.load(path)  # which says why it cannot be opened
+                continue
             if digest in seen or self._already_loaded(digest):
                 reports[path] = FileReport(path=path, feed=None, status="already_loaded")
                 continue

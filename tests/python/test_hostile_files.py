@@ -204,3 +204,20 @@ def test_one_broken_file_gets_a_verdict_and_the_rest_of_the_batch_loads(
     assert query(settings, "select count(*) from raw.dossiers where dossier_id like 'D%'") == [
         (5000,)
     ]
+
+
+def test_a_file_that_cannot_be_opened_is_said_and_the_rest_loads(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A path that vanished or cannot be opened (a dangling link here: the tests run as root,
+    who opens any mode) raised out of the ingest before its verdict."""
+    folder = tmp_path / "dossiers"
+    good = write_csv(folder / "good.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    gone = folder / "gone.parquet"
+    gone.symlink_to(folder / "nowhere.parquet")
+    lost, loaded = ingest(settings, [gone, good])
+    assert lost.path.name == "nowhere.parquet"  # where the link points
+    assert (lost.status, lost.reasons) == ("rejected", {"unreadable_file": 1})
+    assert "cannot open" in (lost.message or "")
+    assert loaded.status == "loaded"
+    assert query(settings, "select count(*) from raw.dossiers") == [(1,)]
