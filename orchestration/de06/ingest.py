@@ -425,16 +425,11 @@ def _find_header(numbered: list[Row]) -> tuple[list[str], int]:
 def _file_header(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[str]:
     """The column names a CSV or Parquet file declares, as written (normalised, not
     deduplicated)."""
-    if kind == "parquet":
-        try:
-            rows = con.execute(
-                "select name from parquet_schema(?) where num_children is null",
-                [duckdb_path(path)],
-            ).fetchall()
-        except duckdb.Error as exc:
-            raise IngestError(
-                "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
-            ) from exc
+    if kind == "parquet":  # an unreadable schema gets its verdict from file_verdict
+        rows = con.execute(
+            "select name from parquet_schema(?) where num_children is null",
+            [duckdb_path(path)],
+        ).fetchall()
         names = [str(r[0]) for r in rows]
     else:
         names = _csv_header(path)

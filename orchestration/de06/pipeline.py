@@ -258,15 +258,11 @@ def check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, Publ
     """Run the gate; publish only if no blocking expectation failed, else raise StepFailed.
     Under one writer lock: nothing can change the marts between the gate and the publish."""
     with writer_lock(settings):
-        return _check_and_publish(settings, run_id)
-
-
-def _check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, PublishResult]:
-    verdict = gate(settings, run_id)
-    if not verdict.passed:
-        failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)
-        raise StepFailed(
-            f"quality gate failed ({len(verdict.blocking_failures)} blocking); "
-            f"the published database was left as it was:\n{failures}"
-        )
-    return verdict, publish_marts(settings, run_id)
+        verdict = gate(settings, run_id)
+        if not verdict.passed:
+            failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)
+            raise StepFailed(
+                f"quality gate failed ({len(verdict.blocking_failures)} blocking); "
+                f"the published database was left as it was:\n{failures}"
+            )
+        return verdict, publish_marts(settings, run_id)
