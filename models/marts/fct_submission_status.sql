@@ -7,9 +7,12 @@
 -- A submission whose every row was quarantined is received but `rejected`: it must be sent again.
 -- A quarantined row counts as resolved once a later file brings an accepted row for the same
 -- unit, period, indicator and dimension.
--- The status date is the build day (`--vars '{status_date: 2026-01-31}'` to look back).
+-- The status date is the build day (`--vars '{status_date: 2026-01-31}'` to look back, or the
+-- environment variable DE06_STATUS_DATE: two builds that must agree pin the same day).
 
-{%- set status_date = var('status_date', run_started_at.strftime('%Y-%m-%d')) %}
+{%- set status_date = var(
+    'status_date', env_var('DE06_STATUS_DATE', '') or run_started_at.strftime('%Y-%m-%d')
+) %}
 
 with
 
