@@ -31,8 +31,8 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
-import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
 
+from de06 import project_vars
 from de06.bench import fresh_home, home_env
 from de06.generate import GenerateConfig, generate
 from de06.settings import Settings
@@ -285,9 +285,7 @@ def bench_scale(
     slowest = {"b": slowest_models(settings.dbt_target_dir / "run_results.json")}
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
-    history_start = yaml.safe_load((settings.project_dir / "dbt_project.yml").read_text())["vars"][
-        "history_start"
-    ]
+    history_start = project_vars.history_start(settings.project_dir).isoformat()
     d = step(
         "d",
         "floor (hand-written DuckDB SQL)",

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from de06.ingest import SUBMISSION_COLUMNS as SUBMISSION_HEADER
+from de06.contracts import SUBMISSIONS
 from de06.reference import REFORM_DATE, Reference, load_reference
 
 PROCEDURES = np.array(
@@ -387,7 +387,7 @@ def _vn(number: float, decimals: int = 0) -> str:
 def _sub_row(unit: str, period: str, code: str, **cells: str) -> list[str]:
     """A submission row in the contract's column order; unnamed cells are empty."""
     values = {"unit_code": unit, "period": period, "indicator_code": code, **cells}
-    return [values.get(column, "") for column in SUBMISSION_HEADER]
+    return [values.get(column, "") for column in SUBMISSIONS.column_names]
 
 
 def _submission_rows(gen: _Generator, period: str, half_end: dt.date) -> list[list[str]]:
@@ -526,7 +526,7 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
             wb = Workbook()
             ws = wb.active
             ws.title = "BaoCao"
-            ws.append(list(SUBMISSION_HEADER))
+            ws.append(list(SUBMISSIONS.column_names))
             for row in rows:
                 ws.append(row)
             wb.save(path)
@@ -535,7 +535,7 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
             encoding = "utf-8-sig" if i % 4 == 0 else "utf-8"
             with path.open("w", encoding=encoding, newline="") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(SUBMISSION_HEADER)
+                writer.writerow(SUBMISSIONS.column_names)
                 writer.writerows(rows)
         _sent(path, end + dt.timedelta(days=7))
         written.append(path)
@@ -543,14 +543,14 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
             late_path = out / f"submissions_{period}_late.csv"
             with late_path.open("w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(SUBMISSION_HEADER)
+                writer.writerow(SUBMISSIONS.column_names)
                 writer.writerows(late_rows)
             _sent(late_path, end + dt.timedelta(days=40))
             written.append(late_path)
     historic = out / "submissions_2023-H1_historic.csv"
     with historic.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(SUBMISSION_HEADER)
+        writer.writerow(SUBMISSIONS.column_names)
         writer.writerows(HISTORIC_ROWS)
     _sent(historic, dt.date(2023, 7, 10))
     written.append(historic)
@@ -558,7 +558,7 @@ def _write_submissions(gen: _Generator, months: list[dt.date], out: Path) -> lis
         path = out / f"submissions_{period}_index766_{unit}.csv"
         with path.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(SUBMISSION_HEADER)
+            writer.writerow(SUBMISSIONS.column_names)
             writer.writerows(published)
         _sent(path, sent)
         written.append(path)

@@ -30,17 +30,17 @@ from pathlib import Path
 
 import duckdb
 
+from de06 import contracts
 from de06.settings import Settings
 
 # every raw table the sources name (models/staging/_staging__sources.yml), which
 # macros/engines/raw_sources.sql registers on Spark
-RAW_TABLES = ("load_files", "dossiers", "submissions", "tasks", "quarantine")
+RAW_TABLES = contracts.RAW_TABLES
 
-# the typed codes the staging models pass through `nfc()`, per raw table
+# the typed codes the staging models pass through `nfc()`, per raw table: each feed's from its
+# contract, and the quarantine's (the unit and dimension of a rejected submission row)
 NFC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "dossiers": ("agency_code", "unit_code"),
-    "submissions": ("unit_code", "dimension"),
-    "tasks": ("unit_code", "title"),
+    **{feed.name: feed.normalised for feed in contracts.FEEDS.values()},
     "quarantine": ("unit_code", "dimension"),
 }
 

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-REFORM_DATE = dt.date(2025, 7, 1)  # two-level local government, 63 -> 34 provinces
-DEPT_REFORM_DATE = dt.date(2025, 3, 1)  # provincial departments merged
-HISTORY_START = dt.date(2020, 1, 1)  # the 1 March 2025 unit list is taken as valid from here
+from de06.project_vars import history_start, reform_date
+from de06.settings import PROJECT_DIR
+
+# the dbt variables of the project (dbt_project.yml), as the models read them
+REFORM_DATE = reform_date(PROJECT_DIR)  # two-level local government, 63 -> 34 provinces
+HISTORY_START = history_start(PROJECT_DIR)  # the 1 March 2025 unit list is valid from here
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -45,16 +48,19 @@ class Reference:
     province_merger: dict[str, str]  # old province -> new province
     departments: list[dict[str, str]]
     indicators: dict[str, dict[str, str]]
+    # the project's dbt variables, as int_units reads them
+    history_start: dt.date = HISTORY_START
+    reform_date: dt.date = REFORM_DATE
 
     def commune_province_old(self, commune: str) -> str:
         return self.districts[self.communes_old[commune]]
 
     def validities(self, code: str) -> list[Validity]:
         """Every unit that has carried ``code``, with its validity (a code may be reused)."""
-        before_end = REFORM_DATE - dt.timedelta(days=1)
+        before_end = self.reform_date - dt.timedelta(days=1)
         found: list[Validity] = []
         if code == "VN":
-            return [Validity(code, "nation", HISTORY_START, None)]
+            return [Validity(code, "nation", self.history_start, None)]
         if "." in code:
             province, dept = code.split(".", 1)
             for row in self.departments:
@@ -74,16 +80,16 @@ class Reference:
         if code in self.provinces_old:
             unchanged = code in self.provinces_new and self._unchanged(code)
             found.append(
-                Validity(code, "province", HISTORY_START, None if unchanged else before_end)
+                Validity(code, "province", self.history_start, None if unchanged else before_end)
             )
         if code in self.provinces_new and not self._unchanged(code):
-            found.append(Validity(code, "province", REFORM_DATE, None))
+            found.append(Validity(code, "province", self.reform_date, None))
         if code in self.districts:
-            found.append(Validity(code, "district", HISTORY_START, before_end))
+            found.append(Validity(code, "district", self.history_start, before_end))
         if code in self.communes_old:
-            found.append(Validity(code, "commune", HISTORY_START, before_end))
+            found.append(Validity(code, "commune", self.history_start, before_end))
         if code in self.communes_new:
-            found.append(Validity(code, "commune", REFORM_DATE, None))
+            found.append(Validity(code, "commune", self.reform_date, None))
         return found
 
     def all_validities(self) -> list[Validity]:
@@ -153,4 +159,7 @@ def load_reference(seeds_dir: Path) -> Reference:
         province_merger=merger,
         departments=departments,
         indicators=indicators,
+        # the seeds' project (Settings.seeds_dir: <project>/seeds)
+        history_start=history_start(seeds_dir.parent),
+        reform_date=reform_date(seeds_dir.parent),
     )

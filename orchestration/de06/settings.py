@@ -14,13 +14,12 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from de06.contracts import FEEDS as CONTRACTS
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-FEEDS = ("dossiers", "submissions", "tasks")
-
-
-def _default_project_dir() -> Path:
-    # orchestration/de06/settings.py -> the repository root (editable install).
-    return PACKAGE_DIR.parent.parent
+# orchestration/de06/settings.py -> the repository root (editable install)
+PROJECT_DIR = PACKAGE_DIR.parent.parent
+FEEDS = tuple(CONTRACTS)  # the landing folders: one per feed
 
 
 DEFAULT_MEMORY_LIMIT = "6GB"
@@ -88,7 +87,7 @@ class Settings:
             origins[name] = "default"
             return default
 
-        project_dir = pick("project_dir", "DE06_PROJECT_DIR", _default_project_dir())
+        project_dir = pick("project_dir", "DE06_PROJECT_DIR", PROJECT_DIR)
         home = pick("home", "DE06_HOME", project_dir / "warehouse")
         target = env.get("DE06_DBT_TARGET") or "duckdb"
         origins["dbt_target"] = "$DE06_DBT_TARGET" if env.get("DE06_DBT_TARGET") else "default"

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-RAW_DDL = """
+from de06.contracts import FEEDS
+
+LEDGER_DDL = """
 create schema if not exists raw;
 create table if not exists raw.load_files (
     load_id bigint primary key,
@@ -28,64 +30,7 @@ create table if not exists raw.load_files (
     message varchar,
     file_modified_at timestamp        -- the file's modification time: when it was sent
 );
-create table if not exists raw.dossiers (
-    source_system varchar,
-    dossier_id varchar,
-    agency_code varchar,
-    unit_code varchar,
-    procedure_code varchar,
-    received_at timestamp,
-    channel varchar,
-    online_level varchar,
-    due_at timestamp,
-    finished_at timestamp,
-    status varchar,
-    fee_amount bigint,
-    payment_channel varchar,
-    is_digitized boolean,
-    has_e_result boolean,
-    reused_data boolean,
-    identity_verified boolean,
-    applicant_key varchar,            -- HMAC-SHA256 of applicant_id; the clear ID is never stored
-    satisfaction varchar,
-    synced_national_at timestamp,
-    updated_at timestamp,
-    extra_columns json,
-    _load_id bigint not null,
-    _row_number bigint not null,
-    -- the load whose version of the dossier won over this one (newest updated_at, then the
-    -- later load); null while this is the current version. Set by the ingest
-    _superseded_by_load_id bigint
-);
-create table if not exists raw.submissions (
-    unit_code varchar,
-    period varchar,
-    as_of date,
-    indicator_code varchar,
-    dimension varchar,
-    numerator double,
-    denominator double,
-    value double,
-    target double,
-    rank integer,
-    ranked_of integer,
-    extra_columns json,
-    _load_id bigint not null,
-    _row_number bigint not null
-);
-create table if not exists raw.tasks (
-    unit_code varchar,
-    year integer,
-    task_id varchar,
-    title varchar,
-    origin varchar,
-    deadline date,
-    status varchar,
-    updated_at timestamp,
-    extra_columns json,
-    _load_id bigint not null,
-    _row_number bigint not null
-);
+{feeds}
 create table if not exists raw.quarantine (
     load_id bigint not null,
     feed varchar,
@@ -108,6 +53,8 @@ alter table raw.quarantine add column if not exists period varchar;
 alter table raw.quarantine add column if not exists indicator_code varchar;
 alter table raw.quarantine add column if not exists dimension varchar;
 """
+# the ingest's own tables (load_files, quarantine) and a table per feed from its contract
+RAW_DDL = LEDGER_DDL.replace("{feeds}", "\n".join(feed.raw_ddl() for feed in FEEDS.values()))
 
 
 def connect(

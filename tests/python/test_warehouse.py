@@ -179,6 +179,23 @@ def test_units_before_and_after_the_reorganisation(published: duckdb.DuckDBPyCon
     assert ranks == 0
 
 
+def test_the_ingests_unit_validity_is_the_warehouses(
+    built: Built, published: duckdb.DuckDBPyConnection
+) -> None:
+    """The ingest checks a unit code against its validity in Python (de06.reference), the
+    marts against int_units (SQL): both read the same seeds and dbt variables, and agree on
+    every unit, level and day."""
+    ref = load_reference(built.settings.seeds_dir)
+    python = {(v.code, v.level, v.valid_from, v.valid_to) for v in ref.all_validities()}
+    sql = set(
+        published.execute(
+            "select unit_code, unit_level, valid_from, valid_to from marts.dim_unit"
+        ).fetchall()
+    )
+    assert len(sql) > 3000  # 63 + 34 provinces, their districts, communes and departments
+    assert python == sql
+
+
 def test_nothing_lost_at_ingest(built: Built) -> None:
     for report in built.result.reports:
         assert report.rows_read == report.accepted + report.superseded + report.quarantined, (

@@ -13,23 +13,18 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
-import yaml  # type: ignore[import-untyped]  # comes with dbt and dagster
+
+from de06.project_vars import history_start
 
 TIMEZONE = "Asia/Ho_Chi_Minh"
 # the dbt models Dagster partitions by month (a tag in models/intermediate/_intermediate__models.yml)
 DOSSIER_MONTHS_TAG = "dossier_months"
 
 
-def history_start(project_dir: Path) -> str:
-    """The first day the warehouse holds (dbt var ``history_start``)."""
-    project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
-    return str(project["vars"]["history_start"])
-
-
 def dossier_months(project_dir: Path) -> dg.MonthlyPartitionsDefinition:
     """One partition per month from ``history_start`` up to and including the current month."""
     return dg.MonthlyPartitionsDefinition(
-        start_date=history_start(project_dir), end_offset=1, timezone=TIMEZONE
+        start_date=history_start(project_dir).isoformat(), end_offset=1, timezone=TIMEZONE
     )
 
 

@@ -1,0 +1,265 @@
+"""The feed contracts: each feed declared once.
+
+A feed is declared here and nowhere else: its columns with their raw types, which are
+required, the values an enumerated column may take, which typed codes the staging models
+NFC-normalise, the key of a version and which version wins, and the reasons a row or a file
+is refused (in English and Vietnamese). What reads these declarations:
+
+* the raw tables (``de06.warehouse.RAW_DDL``) are generated from them;
+* the ingest's checks (``de06.ingest.dossiers``, ``.submissions``, ``.tasks``) take their
+  columns, required columns and enumerations from them;
+* the Spark export (``de06.lake.NFC_COLUMNS``) takes the normalised columns from them;
+* the raw Great Expectations suites, the staging models' ``accepted_values`` tests and their
+  ``nfc()`` calls are tested against them (tests/python/test_feed_contracts.py): a drift fails.
+
+Adding a feed: docs/design.md, "Adding a feed".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str = "varchar"  # the raw table's DuckDB type; the file's text is checked against it
+    required: bool = False
+    values: tuple[str, ...] = ()  # an enumeration: the values allowed (stored lower-case)
+    normalised: bool = False  # a typed code or name the staging model NFC-normalises
+    stored_as: str | None = None  # the raw column, when not the file's (a pseudonym)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str  # also the landing folder (landing/<name>/) and the raw table (raw.<name>)
+    title_vi: str
+    detect_by: str  # a header naming this column is this feed's (when not in its folder)
+    formats: tuple[str, ...]  # the file formats accepted
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # what one version is of
+    winner: str  # which version wins, in words (the ingest and the staging models apply it)
+    reasons: tuple[str, ...]  # the row-level reason codes this feed's checks give
+    bookkeeping: str = "extra_columns json, _load_id bigint not null, _row_number bigint not null"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def enums(self) -> dict[str, tuple[str, ...]]:
+        return {c.name: c.values for c in self.columns if c.values}
+
+    @property
+    def normalised(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.normalised)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def raw_ddl(self) -> str:
+        """The raw table's ``create table``: the contract's columns as stored, then the
+        bookkeeping (extra columns as JSON, the load and the row in the file)."""
+        cols = [f"    {c.stored_as or c.name} {c.type}" for c in self.columns]
+        cols += [f"    {part.strip()}" for part in self.bookkeeping.split(",")]
+        return f"create table if not exists raw.{self.name} (\n" + ",\n".join(cols) + "\n);"
+
+
+# every reason a row or a whole file is refused: code -> (English, Vietnamese). The English
+# text of a problem names its column and value; this is the reason's general name
+REASONS: dict[str, tuple[str, str]] = {
+    "missing_value": ("a required value is missing", "Thiếu giá trị bắt buộc"),
+    "bad_type": ("not of the column's type", "Sai kiểu dữ liệu"),
+    "bad_value": ("not one of the values allowed", "Giá trị không hợp lệ"),
+    "duplicate_row": ("the same row twice in the file", "Dòng trùng lặp trong tệp"),
+    "unknown_unit": ("unknown unit code", "Mã đơn vị không tồn tại"),
+    "unit_not_valid_in_period": (
+        "the unit did not exist then",
+        "Đơn vị không tồn tại trong kỳ báo cáo",
+    ),
+    "unknown_indicator": ("unknown indicator code", "Mã chỉ tiêu không có trong danh mục"),
+    "bad_period": ("not a reporting period", "Kỳ báo cáo không hợp lệ"),
+    "future_period": ("the period lies in the future", "Kỳ báo cáo ở tương lai"),
+    "bad_number": ("not a number", "Không đọc được số"),
+    "negative": ("a negative number", "Số âm"),
+    "numerator_above_denominator": ("numerator above denominator", "Tử số lớn hơn mẫu số"),
+    "rate_above_100": ("a rate above 100%", "Tỷ lệ lớn hơn 100%"),
+    "no_figures": (
+        "no figures (numerator and denominator, or value)",
+        "Thiếu số liệu (cần tử số và mẫu số, hoặc giá trị)",
+    ),
+    "counts_incomplete": (
+        "only one of numerator and denominator",
+        "Chỉ có một trong tử số và mẫu số",
+    ),
+    "value_conflict": (
+        "the value disagrees with numerator / denominator",
+        "Giá trị không khớp với tử số / mẫu số",
+    ),
+    "rank_above_ranked_of": (
+        "rank above the number of units ranked",
+        "Thứ hạng lớn hơn số đơn vị được xếp hạng",
+    ),
+    "impossible_date": (
+        "a date before the dossier was received",
+        "Ngày không thể xảy ra (trước ngày tiếp nhận)",
+    ),
+    "future_date": ("a date in the future", "Ngày ở tương lai"),
+    "formula_not_computed": (
+        "a formula cell with no saved value",
+        "Ô công thức chưa có giá trị (mở và lưu lại tệp trong Excel)",
+    ),
+    # a whole file
+    "unreadable_file": ("the file cannot be read", "Không đọc được tệp"),
+    "file_too_large": ("the file is over the size limit", "Tệp vượt quá giới hạn dung lượng"),
+    "missing_columns": ("required columns are missing", "Tệp thiếu cột bắt buộc"),
+    "duplicate_columns": ("a column name appears twice", "Tệp có cột trùng tên"),
+    "empty_file": ("the file holds no rows", "Tệp không có dữ liệu"),
+    "unknown_feed": ("not a known feed", "Không nhận ra loại dữ liệu của tệp"),
+}
+FILE_REASONS = (
+    "unreadable_file",
+    "file_too_large",
+    "missing_columns",
+    "duplicate_columns",
+    "empty_file",
+    "unknown_feed",
+)
+
+
+def reason_vi(code: str) -> str:
+    return REASONS[code][1] if code in REASONS else code
+
+
+DOSSIERS = Feed(
+    name="dossiers",
+    title_vi="Hồ sơ thủ tục hành chính",
+    detect_by="dossier_id",
+    formats=("csv", "parquet"),
+    columns=(
+        Column("source_system", required=True, values=("provincial", "national_portal")),
+        Column("dossier_id", required=True),
+        Column("agency_code", required=True, normalised=True),
+        Column("unit_code", required=True, normalised=True),
+        Column("procedure_code"),
+        Column("received_at", "timestamp", required=True),
+        Column("channel", required=True, values=("online", "direct", "postal")),
+        Column("online_level", values=("full", "partial")),
+        Column("due_at", "timestamp", required=True),
+        Column("finished_at", "timestamp"),
+        Column(
+            "status",
+            required=True,
+            values=("received", "processing", "finished", "returned", "withdrawn", "rejected"),
+        ),
+        Column("fee_amount", "bigint"),
+        Column("payment_channel", values=("online", "cash", "bank_transfer")),
+        Column("is_digitized", "boolean"),
+        Column("has_e_result", "boolean"),
+        Column("reused_data", "boolean"),
+        Column("identity_verified", "boolean"),
+        Column(
+            "applicant_id",
+            stored_as="applicant_key",
+            description="HMAC-SHA256 of applicant_id; the clear ID is never stored",
+        ),
+        Column("satisfaction", values=("very_satisfied", "satisfied", "neutral", "dissatisfied")),
+        Column("synced_national_at", "timestamp"),
+        Column("updated_at", "timestamp", required=True),
+    ),
+    key=("source_system", "dossier_id"),
+    winner="the newest updated_at, then the later load (the same version twice in a file: "
+    "the later copy is a duplicate_row)",
+    reasons=(
+        "missing_value",
+        "bad_type",
+        "bad_value",
+        "negative",
+        "impossible_date",
+        "future_date",
+        "unknown_unit",
+        "unit_not_valid_in_period",
+        "duplicate_row",
+    ),
+    # the load whose version of the dossier won over this one (null while this is the current
+    # version): set by the ingest, so the marts take the current versions by a filter
+    bookkeeping="extra_columns json, _load_id bigint not null, _row_number bigint not null, "
+    "_superseded_by_load_id bigint",
+)
+
+SUBMISSIONS = Feed(
+    name="submissions",
+    title_vi="Số liệu báo cáo định kỳ",
+    detect_by="indicator_code",
+    formats=("csv", "xlsx"),
+    columns=(
+        Column("unit_code", required=True, normalised=True),
+        Column("period", required=True),
+        Column("as_of", "date"),
+        Column("indicator_code", required=True),
+        Column("dimension", normalised=True),
+        Column("numerator", "double"),
+        Column("denominator", "double"),
+        Column("value", "double"),
+        Column("target", "double"),
+        Column("rank", "integer"),
+        Column("ranked_of", "integer"),
+    ),
+    key=("unit_code", "period", "indicator_code", "dimension"),
+    winner="the later load (in one file: identical rows, the first; different rows, neither)",
+    reasons=(
+        "missing_value",
+        "bad_type",
+        "bad_period",
+        "future_period",
+        "unknown_unit",
+        "unit_not_valid_in_period",
+        "unknown_indicator",
+        "bad_number",
+        "negative",
+        "counts_incomplete",
+        "no_figures",
+        "numerator_above_denominator",
+        "rate_above_100",
+        "value_conflict",
+        "rank_above_ranked_of",
+        "formula_not_computed",
+        "duplicate_row",
+    ),
+)
+
+TASKS = Feed(
+    name="tasks",
+    title_vi="Nhiệm vụ Đề án 06",
+    detect_by="task_id",
+    formats=("csv", "xlsx"),
+    columns=(
+        Column("unit_code", required=True, normalised=True),
+        Column("year", "integer", required=True),
+        Column("task_id", required=True),
+        Column("title", normalised=True),
+        Column("origin", values=("central", "provincial")),
+        Column("deadline", "date"),
+        Column("status", required=True, values=("done", "in_progress", "not_started")),
+        Column("updated_at", "timestamp", required=True),
+    ),
+    key=("unit_code", "year", "task_id"),
+    winner="the newest updated_at, then the later load and row",
+    reasons=(
+        "missing_value",
+        "bad_type",
+        "bad_value",
+        "unknown_unit",
+        "formula_not_computed",
+    ),
+)
+
+FEEDS: dict[str, Feed] = {feed.name: feed for feed in (DOSSIERS, SUBMISSIONS, TASKS)}
+# the ingest's own tables beside the feeds' (warehouse.RAW_DDL), and every raw table
+LEDGER_TABLES = ("load_files", "quarantine")
+RAW_TABLES = ("load_files", *FEEDS, "quarantine")

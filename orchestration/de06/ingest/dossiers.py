@@ -1,0 +1,392 @@
+"""The dossier feed (hồ sơ thủ tục hành chính): checked and inserted by DuckDB, in SQL, no
+Python per row. Its contract is ``de06.contracts.DOSSIERS``.
+
+One CSV file, or Parquet files of one schema read in one scan, go through the same steps in
+the transaction the ledger opened: read (``_read_incoming``), find the problems of every row
+(``_find_problems``: one pass for the row checks, one lookup per distinct unit and day, the
+same version twice), work out which versions lose (``_mark_superseded``), and insert the rest
+with ``applicant_id`` replaced by its HMAC pseudonym (``_insert``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from de06.contracts import DOSSIERS
+from de06.ingest.context import LoadContext
+from de06.ingest.files import check_columns, file_header
+from de06.ingest.sqltext import duckdb_path, nfc, sql_identifier, sql_literal
+from de06.ingest.verdicts import FileReport, IngestError, Problem
+
+FEED = DOSSIERS
+TYPES = {c.name: c.type for c in FEED.columns}
+NEGATIVE_FEE = "fee_amount must not be negative"
+
+Entry = tuple[Path, int, FileReport]  # a file, its load id, its report
+Check = tuple[str, str, str, str, str]  # condition, column, value shown, reason code, message
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The columns of the files being loaded (view or table ``incoming``), by contract name:
+    each as the file has it (name, DuckDB type), and SQL for its text and its typed value."""
+
+    actual: dict[str, tuple[str, str]]
+
+    def text(self, col: str) -> str:
+        name, typ = self.actual[col]
+        ident = sql_identifier(name)
+        return f"nullif(trim({ident}), '')" if typ == "VARCHAR" else f"{ident}::varchar"
+
+    def native(self, col: str) -> bool:
+        """The column already has the contract's type (a typed Parquet file)."""
+        return self.actual[col][1] == TYPES[col].upper() != "VARCHAR"
+
+    def typed(self, col: str) -> str:
+        name, typ = self.actual[col]
+        if self.native(col):
+            return sql_identifier(name)
+        if typ == "VARCHAR":
+            return f"try_cast({self.text(col)} as {TYPES[col]})"
+        return f"try_cast({sql_identifier(name)} as {TYPES[col]})"
+
+
+def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list[Problem]:
+    """One CSV or Parquet dossier file."""
+    kind = "parquet" if path.suffix.lower() == ".parquet" else "csv"
+    return load_files(ctx, [(path, load_id, report)], kind)[load_id]
+
+
+def load_files(ctx: LoadContext, entries: list[Entry], kind: str) -> dict[int, list[Problem]]:
+    """Check and insert dossier files (one CSV, or Parquet files of one schema) in the open
+    transaction; fill in each file's report and return its problems, by load id."""
+    con = ctx.con
+    reports = {load_id: report for _, load_id, report in entries}
+    described = _read_incoming(con, entries, kind, reports)
+    for path, _, _ in entries:  # DuckDB's readers rename a duplicate (`x`, `x_1`)
+        check_columns(FEED.name, file_header(con, path, kind))
+    actual = {
+        nfc(r[0]).strip().lower(): (r[0], r[1])
+        for r in described
+        if r[0] not in ("_row_number", "_load_id")
+    }
+    extras = check_columns(FEED.name, list(actual))
+    for report in reports.values():
+        report.extra_columns = extras
+        if report.rows_read == 0:
+            raise IngestError("empty_file", "the file has a header but no rows")
+    cols = Incoming(actual)
+    problems = _find_problems(ctx, cols, reports)
+    _mark_superseded(con, cols, reports)
+    _insert(ctx, cols, extras, kind)
+    for load_id, report in reports.items():
+        report.reasons.update(Counter(p.code for p in problems[load_id]))
+    con.execute("drop table problems")
+    con.execute("drop table superseded")
+    con.execute("drop view incoming" if kind == "parquet" else "drop table incoming")
+    return problems
+
+
+def _read_incoming(
+    con: duckdb.DuckDBPyConnection, entries: list[Entry], kind: str, reports: dict[int, FileReport]
+) -> list[tuple[str, str]]:
+    """``incoming``: the files' rows with their load id and row number; counts each file's
+    rows into its report; returns the columns and their types."""
+    try:
+        if kind == "parquet":
+            # a view, not a copy: the checks and the insert each read the files (in parallel,
+            # only the columns they need). Each row's load id comes from the index of its
+            # file in the list: no file name carried on every row, no join
+            listed = ", ".join(sql_literal(duckdb_path(path)) for path, _, _ in entries)
+            ids = ", ".join(str(int(load_id)) for _, load_id, _ in entries)
+            con.execute(
+                "create or replace temp view incoming as "
+                "select * exclude (file_row_number), "
+                f"[{ids}][file_index::bigint + 1]::bigint as _load_id, "
+                "file_row_number + 1 as _row_number "
+                f"from read_parquet([{listed}], file_row_number = true)"
+            )
+        else:
+            ((path, load_id, _),) = entries
+            con.execute(
+                "create or replace temp table incoming as select *, "
+                f"{int(load_id)}::bigint as _load_id, 0::bigint as _row_number "
+                "from read_csv(?, all_varchar = true, header = true, "
+                "normalize_names = false, encoding = 'utf-8')",
+                [duckdb_path(path)],
+            )
+            # insertion order is kept (preserve_insertion_order is on in this connection):
+            # the n-th data row is line n + 1 of the file (line 1 is the header)
+            con.execute(
+                "update incoming set _row_number = rowid - (select min(rowid) from incoming) + 2"
+            )
+        described = con.execute("describe incoming").fetchall()
+        for load_id, count in con.execute(
+            "select _load_id, count(*) from incoming group by all"
+        ).fetchall():
+            reports[load_id].rows_read = int(count)
+    except duckdb.Error as exc:
+        raise IngestError(
+            "unreadable_file", f"cannot read the file: {str(exc).splitlines()[0]}"
+        ) from exc
+    return [(str(r[0]), str(r[1])) for r in described]
+
+
+def _row_checks(cols: Incoming) -> list[Check]:
+    """The checks of one row, from the contract (required, type, enumeration) and the
+    dossier's own rules (no negative fee, no date before receipt, none in the future)."""
+    checks: list[Check] = []
+    for column in FEED.columns:
+        col, text = column.name, cols.text(column.name)
+        if column.required:
+            checks.append((f"{text} is null", col, "null", "missing_value", f"{col} is required"))
+        if column.type != "varchar" and not cols.native(col):
+            checks.append(
+                (
+                    f"{text} is not null and {cols.typed(col)} is null",
+                    col,
+                    text,
+                    "bad_type",
+                    f"{col} is not a valid {column.type}",
+                )
+            )
+        if column.values:
+            allowed = ", ".join(sql_literal(v) for v in column.values)
+            checks.append(
+                (
+                    f"lower({text}) not in ({allowed})",
+                    col,
+                    text,
+                    "bad_value",
+                    f"{col} must be one of: {', '.join(column.values)}",
+                )
+            )
+    fee = cols.typed("fee_amount")
+    checks.append((f"{fee} < 0", "fee_amount", cols.text("fee_amount"), "negative", NEGATIVE_FEE))
+    received = cols.typed("received_at")
+    for col, message in (
+        ("due_at", "due_at is before received_at"),
+        ("finished_at", "finished_at is before received_at"),
+        ("updated_at", "updated_at (the version) is before received_at"),
+    ):
+        checks.append(
+            (f"{cols.typed(col)} < {received}", col, cols.text(col), "impossible_date", message)
+        )
+    for col in ("received_at", "updated_at"):
+        checks.append(
+            (
+                f"{cols.typed(col)} > $latest",
+                col,
+                cols.text(col),
+                "future_date",
+                f"{col} lies in the future",
+            )
+        )
+    return checks
+
+
+def _find_problems(
+    ctx: LoadContext, cols: Incoming, reports: dict[int, FileReport]
+) -> dict[int, list[Problem]]:
+    """The temp table ``problems`` (load id, row number, column, value, code, message) and
+    its rows by load id."""
+    row_checks = _row_checks(cols)
+    # one pass over the rows: the rows with any problem, then a row per problem
+    found = ", ".join(
+        f"case when {cond} then {{'column_name': {sql_literal(col)}, 'value': {value}, "
+        f"'code': {sql_literal(code)}, 'message': {sql_literal(message)}}} end"
+        for cond, col, value, code, message in row_checks
+    )
+    any_problem = " or ".join(f"coalesce({cond}, false)" for cond, *_ in row_checks)
+    checks = [
+        "select _load_id, _row_number, p.column_name, p.value, p.code, p.message from ("
+        f"select _load_id, _row_number, unnest(list_filter([{found}], x -> x is not null)) "
+        f"as p from incoming where {any_problem})"
+    ]
+    ctx.ensure_unit_validity()
+    for col in ("unit_code", "agency_code"):
+        checks.append(_unit_check_sql(col, cols.text(col), f"{cols.typed('received_at')}::date"))
+    checks.append(_duplicate_version_sql(cols))
+    ctx.con.execute(
+        "create or replace temp table problems as " + " union all ".join(f"({c})" for c in checks),
+        {"latest": dt.datetime.now() + dt.timedelta(days=1)},
+    )
+    problems: dict[int, list[Problem]] = {load_id: [] for load_id in reports}
+    for row in ctx.con.execute("select * from problems order by 1, 2, 3").fetchall():
+        problems[row[0]].append(Problem(*row[1:]))
+    return problems
+
+
+def _unit_check_sql(column: str, code: str, day: str) -> str:
+    """Rows whose unit (or agency) code is unknown, or did not exist on the day received.
+
+    Checked per distinct (code, day) pair, so that millions of rows cost a few thousand lookups.
+    """
+    return f"""
+        select i._load_id, i._row_number, '{column}', i.code,
+               case when b.known then 'unit_not_valid_in_period' else 'unknown_unit' end,
+               case when b.known then '{column} ' || i.code || ' did not exist on ' || i.day
+                    else 'unknown {column} ' || i.code end
+        from (select _load_id, _row_number, {code} as code, {day} as day from incoming) as i
+        inner join (
+            select p.code, p.day, count(v.code) > 0 as known
+            from (select distinct {code} as code, {day} as day from incoming) as p
+            left join unit_validity as v on p.code = v.code
+            where p.code is not null
+            group by p.code, p.day
+            having count(v.code) = 0 or (p.day is not null and count(*) filter (
+                where v.valid_from <= p.day and (v.valid_to is null or v.valid_to >= p.day)) = 0)
+        ) as b on i.code = b.code and i.day is not distinct from b.day"""
+
+
+def _duplicate_version_sql(cols: Incoming) -> str:
+    """The same version twice in a file: the repeated keys by grouping, then their copies after
+    the first (no sort of every row)."""
+    keyed = (
+        f"select _load_id, _row_number, {cols.text('source_system')} as k_source, "
+        f"{cols.text('dossier_id')} as k_id, {cols.typed('updated_at')} as k_updated from incoming"
+    )
+    return (
+        "select _load_id, _row_number, 'dossier_id', k_id, 'duplicate_row', "
+        "'the same dossier version (source, id, updated_at) appears earlier in the file' "
+        "from (select i.*, row_number() over (partition by i._load_id, i.k_source, i.k_id, "
+        f"i.k_updated order by i._row_number) as k from ({keyed}) as i "
+        "semi join (select _load_id, k_source, k_id, k_updated "
+        f"from ({keyed}) where k_id is not null group by all having count(*) > 1) as twice "
+        "on i._load_id = twice._load_id and i.k_id = twice.k_id "
+        "and i.k_source is not distinct from twice.k_source "
+        "and i.k_updated is not distinct from twice.k_updated) "
+        "where k > 1"
+    )
+
+
+# the rows of the batch that lose to a later version (the batch's own, or an older load's
+# current one), and for an older load's current version that loses to the batch, the batch's
+# load: one aggregate finds each dossier's winner in the batch (ordered by one bigint:
+# updated_at in microseconds, then the load's place in the batch; an overflow fails loudly,
+# years from now); older loads are read only for the current versions of the dossiers the
+# batch touches; the batch is read again only for the few dossiers with several versions in it
+SUPERSEDED_SQL = """
+create or replace temp table superseded as
+with good as (
+    select {key_source} as source_system, {key_id} as dossier_id,
+           {key_updated} as updated_at, _load_id, _row_number
+    from incoming anti join problems using (_load_id, _row_number)
+),
+newest as (
+    select source_system, dossier_id, count(*) as n_versions,
+           max(updated_at) as updated_at,
+           arg_max(_load_id, {order}) as load_id,
+           arg_max(_row_number, {order}) as row_number
+    from good
+    group by all
+)
+-- the batch's versions that lose to a later one in the batch
+select g._load_id, g._row_number, n.load_id as by_load_id
+from good as g
+inner join newest as n
+    on g.source_system = n.source_system and g.dossier_id = n.dossier_id
+where n.n_versions > 1 and (g._load_id <> n.load_id or g._row_number <> n.row_number)
+union all
+-- of the batch's newest version and an older load's current one (load ids only grow:
+-- "older" is a range the row groups' min/max can skip), the loser: the batch's when
+-- the older is later, else the older's (a tie: the later load wins)
+select
+    case when later then load_id else older_load_id end,
+    case when later then row_number else older_row_number end,
+    case when later then older_load_id else load_id end
+from (
+    select n.load_id, n.row_number, o._load_id as older_load_id,
+           o._row_number as older_row_number, o.updated_at > n.updated_at as later
+    from newest as n
+    inner join raw.dossiers as o
+        on n.source_system = o.source_system and n.dossier_id = o.dossier_id
+    where o._load_id < $first and o._superseded_by_load_id is null
+)
+"""
+
+
+def _mark_superseded(
+    con: duckdb.DuckDBPyConnection, cols: Incoming, reports: dict[int, FileReport]
+) -> None:
+    """A row is superseded unless it is the version the marts keep: the newest updated_at,
+    then the later load (within a load a dossier's versions differ in updated_at: the same one
+    twice is quarantined). Worked out before the insert, from the files' good rows, and
+    recorded on the rows themselves (``_superseded_by_load_id``), so that the marts take the
+    current versions by a filter instead of ranking every version on every build."""
+    first, span = min(reports), max(reports) - min(reports) + 1
+    con.execute(
+        SUPERSEDED_SQL.format(
+            # the key as it is stored (source_system lower-cased, as in the insert)
+            key_source=f"lower({cols.text('source_system')})",
+            key_id=cols.text("dossier_id"),
+            key_updated=cols.typed("updated_at"),
+            order="epoch_us(updated_at) * $span + (_load_id - $first)",
+        ),
+        {"first": first, "span": span},
+    )
+    lost = dict(
+        con.execute(
+            "select _load_id, count(*) from superseded where _load_id >= $first group by all",
+            {"first": first},
+        ).fetchall()
+    )
+    quarantined = dict(
+        con.execute(
+            "select _load_id, count(distinct _row_number) from problems group by all"
+        ).fetchall()
+    )
+    for load_id, report in reports.items():
+        inserted = report.rows_read - int(quarantined.get(load_id, 0))
+        report.superseded = int(lost.get(load_id, 0))
+        report.accepted = inserted - report.superseded
+    con.execute(
+        "update raw.dossiers as d set _superseded_by_load_id = s.by_load_id "
+        "from superseded as s "
+        "where s._load_id < $first and d._load_id = s._load_id "
+        "and d._row_number = s._row_number",
+        {"first": first},
+    )
+
+
+def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], kind: str) -> None:
+    """Insert the rows without a problem, as the contract stores them: enumerations lower-case,
+    types cast, ``applicant_id`` as its HMAC-SHA256 pseudonym computed inside the insert (the
+    clear value is never written to any table, temporary or not)."""
+    select_cols = []
+    for column in FEED.columns:
+        col = column.name
+        if column.stored_as == "applicant_key":
+            select_cols.append(
+                f"case when {cols.text(col)} is null then null else "
+                f"sha256($outer || unhex(sha256($inner || encode({cols.text(col)})))) end"
+            )
+        elif column.values:
+            select_cols.append(f"lower({cols.text(col)})")
+        elif column.type == "varchar":
+            select_cols.append(cols.text(col))
+        else:
+            select_cols.append(cols.typed(col))
+    extra_sql = (
+        "json_object(" + ", ".join(f"{sql_literal(c)}, {cols.text(c)}" for c in extras) + ")"
+        if extras
+        else "null::json"
+    )
+    outer, inner = ctx.pads
+    # rows of Parquet files carry their row number: insertion order need not be kept
+    ctx.con.execute(f"set preserve_insertion_order = {'false' if kind == 'parquet' else 'true'}")
+    try:
+        ctx.con.execute(
+            f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
+            "_load_id, _row_number, s.by_load_id from incoming "
+            "anti join problems using (_load_id, _row_number) "
+            "left join superseded as s using (_load_id, _row_number)",
+            {"outer": outer, "inner": inner},
+        )
+    finally:
+        ctx.con.execute("set preserve_insertion_order = true")

@@ -1,0 +1,197 @@
+"""The loader: each file in a transaction of its own (consecutive Parquet dossier files in
+one), its feed's checks, its verdict, its row in the ledger. A file that cannot be loaded
+is quarantined whole and the rest still loads; a fault of the machine (a full disk, no
+memory) stops the run with nothing of the file committed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import duckdb
+
+from de06.contracts import FEEDS
+from de06.ingest import dossiers, submissions, tasks
+from de06.ingest.context import LoadContext, hmac_pads
+from de06.ingest.files import SUFFIXES, detect_feed, file_hash, iter_feed_files
+from de06.ingest.ledger import Ledger
+from de06.ingest.sqltext import duckdb_path, nfc
+from de06.ingest.verdicts import FileReport, IngestError, Problem, file_verdict
+from de06.reference import load_reference
+from de06.settings import Settings
+from de06.warehouse import connect
+
+# Parquet dossier files read in one scan (and loaded in one transaction) at most
+PARQUET_BATCH_FILES = 100
+
+# one interface per feed: a file in, its rows accepted or superseded (counted in the report)
+# and its problems out, in the transaction the loader opened
+FeedLoad = Callable[[LoadContext, Path, int, FileReport], list[Problem]]
+FEED_LOADS: dict[str, FeedLoad] = {
+    "dossiers": dossiers.load,
+    "submissions": submissions.load,
+    "tasks": tasks.load,
+}
+
+
+class Loader:
+    """Loads files into the raw layer over one write connection."""
+
+    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> None:
+        self.settings = settings
+        # read first, outside any file's verdict: a missing or empty key stops the run
+        pads = hmac_pads(settings.pseudonym_key())
+        self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
+        self.ctx = LoadContext(self.con, load_reference(settings.seeds_dir), pads)
+        self.ledger = Ledger(self.con, settings.quarantine_dir)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def load_all(self, paths: Iterable[Path]) -> list[FileReport]:
+        """Load files in order; consecutive Parquet files go through ``load_parquet`` together."""
+        reports: list[FileReport] = []
+        pending: list[Path] = []
+        for path in paths:
+            if path.suffix.lower() == ".parquet":
+                pending.append(path)
+                continue
+            reports += self.load_parquet(pending)
+            pending = []
+            reports.append(self.load(path))
+        return reports + self.load_parquet(pending)
+
+    def load(self, path: Path) -> FileReport:
+        """Load one file in a transaction of its own."""
+        path = path.resolve()
+        kind = SUFFIXES.get(path.suffix.lower(), path.suffix.lower().lstrip(".") or "unknown")
+        report = FileReport(path=path, feed=None, status="loaded")
+        try:
+            digest = file_hash(path)
+        except OSError as exc:  # gone, not a file, not ours to read: said, nothing recorded
+            if file_verdict(exc) is None:
+                raise
+            report.status = "rejected"
+            report.message = f"cannot open the file: {exc.strerror or exc}"
+            report.reasons["unreadable_file"] += 1
+            return report
+        if self.ledger.already_loaded(digest):
+            report.status = "already_loaded"
+            return report
+        self.con.execute("begin transaction")
+        (load_id,) = self.ledger.new_load_ids(1)
+        problems: list[Problem] = []
+        try:
+            report.feed = detect_feed(path)
+            if kind not in FEEDS[report.feed].formats:
+                formats = " or ".join(f.upper() for f in FEEDS[report.feed].formats)
+                raise IngestError("unknown_feed", f"{report.feed} files must be {formats}")
+            problems = FEED_LOADS[report.feed](self.ctx, path, load_id, report)
+        except Exception as exc:  # a reader of one bad file raises anything: a verdict each
+            self.con.execute("rollback")
+            verdict = file_verdict(exc)
+            if verdict is None:
+                raise
+            self.con.execute("begin transaction")
+            report.status, report.message = "rejected", str(verdict)
+            problems = [Problem(None, None, None, verdict.code, str(verdict))]
+            report.reasons[verdict.code] += 1
+        self._finish(load_id, digest, kind, report, problems)
+        self.con.execute("commit")
+        if problems:
+            self.ledger.write_rejection_file(path, load_id, problems)
+        return report
+
+    def _finish(
+        self, load_id: int, digest: str, kind: str, report: FileReport, problems: list[Problem]
+    ) -> None:
+        report.quarantined = report.rows_read - report.accepted - report.superseded
+        if report.status == "rejected":
+            report.quarantined = report.rows_read
+        self.ledger.quarantine(load_id, report.feed, report.path, problems)
+        self.ledger.record(load_id, digest, kind, report)
+
+    def load_parquet(self, paths: list[Path]) -> list[FileReport]:
+        """Load Parquet dossier files together: one read of all the files, one transaction.
+
+        Files with the same columns and types are read by DuckDB in one scan, in parallel
+        across files; each still gets its own load id, report and quarantine. A file that is
+        not a plain dossier file (unreadable, another feed, missing or extra columns, no rows)
+        is loaded on its own by ``load``, which says what is wrong with it."""
+        reports: dict[Path, FileReport] = {}
+        groups: dict[tuple[tuple[str, str], ...], list[tuple[Path, str]]] = {}
+        seen: set[str] = set()
+        for path in (p.resolve() for p in paths):
+            try:
+                digest = file_hash(path)
+            except OSError:
+                reports[path] = self.load(path)  # which says why it cannot be opened
+                continue
+            if digest in seen or self.ledger.already_loaded(digest):
+                reports[path] = FileReport(path=path, feed=None, status="already_loaded")
+                continue
+            seen.add(digest)
+            signature = self._plain_dossier_signature(path)
+            if signature is None:
+                reports[path] = self.load(path)
+            else:
+                groups.setdefault(signature, []).append((path, digest))
+        for group in groups.values():
+            for start in range(0, len(group), PARQUET_BATCH_FILES):
+                for report in self._load_parquet_group(group[start : start + PARQUET_BATCH_FILES]):
+                    reports[report.path] = report
+        return [reports[p.resolve()] for p in paths]
+
+    def _plain_dossier_signature(self, path: Path) -> tuple[tuple[str, str], ...] | None:
+        """The columns and types of a Parquet dossier file with exactly the contract's columns
+        and at least one row; None for any other file."""
+        if path.parent.name in FEEDS and path.parent.name != dossiers.FEED.name:
+            return None  # another feed's folder: ``load`` rejects it
+        try:
+            described = self.con.execute(
+                "describe select * from read_parquet(?)", [duckdb_path(path)]
+            ).fetchall()
+            rows = self.con.execute(
+                "select sum(num_rows) from parquet_file_metadata(?)", [duckdb_path(path)]
+            ).fetchone()
+        except duckdb.Error:
+            return None
+        names = sorted(nfc(r[0]).strip().lower() for r in described)
+        if names != sorted(dossiers.FEED.column_names) or not rows or not rows[0]:
+            return None
+        return tuple((r[0], r[1]) for r in described)
+
+    def _load_parquet_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
+        self.con.execute("begin transaction")
+        entries = [
+            (path, load_id, FileReport(path=path, feed=dossiers.FEED.name, status="loaded"))
+            for (path, _), load_id in zip(group, self.ledger.new_load_ids(len(group)), strict=True)
+        ]
+        try:
+            problems = dossiers.load_files(self.ctx, entries, "parquet")
+        except Exception as exc:
+            self.con.execute("rollback")
+            if file_verdict(exc) is None:
+                raise
+            # one of them cannot be read after all: each on its own, so the others still load
+            return [self.load(path) for path, _ in group]
+        for (_path, load_id, report), (_, digest) in zip(entries, group, strict=True):
+            self._finish(load_id, digest, "parquet", report, problems[load_id])
+        self.con.execute("commit")
+        for path, load_id, _ in entries:
+            if problems[load_id]:
+                self.ledger.write_rejection_file(path, load_id, problems[load_id])
+        return [report for _, _, report in entries]
+
+
+def ingest(
+    settings: Settings, paths: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None
+) -> list[FileReport]:
+    """Load every feed file under ``paths``; returns one report per file."""
+    settings.ensure_dirs()
+    loader = Loader(settings, con)
+    try:
+        return loader.load_all(iter_feed_files(paths))
+    finally:
+        if con is None:
+            loader.close()
