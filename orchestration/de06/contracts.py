@@ -41,6 +41,9 @@ class Feed:
     key: tuple[str, ...]  # what one version is of
     winner: str  # which version wins, in words (the ingest and the staging models apply it)
     reasons: tuple[str, ...]  # the row-level reason codes this feed's checks give
+    # small files typed by people, parsed cell by cell in Python: held to the sheet size limit
+    # (Settings.max_sheet_mb) as well as to the file size limit
+    typed_by_people: bool = False
     bookkeeping: str = "extra_columns json, _load_id bigint not null, _row_number bigint not null"
 
     @property
@@ -210,6 +213,7 @@ SUBMISSIONS = Feed(
         Column("rank", "integer"),
         Column("ranked_of", "integer"),
     ),
+    typed_by_people=True,
     key=("unit_code", "period", "indicator_code", "dimension"),
     winner="the later load (in one file: identical rows, the first; different rows, neither)",
     reasons=(
@@ -248,6 +252,7 @@ TASKS = Feed(
         Column("status", required=True, values=("done", "in_progress", "not_started")),
         Column("updated_at", "timestamp", required=True),
     ),
+    typed_by_people=True,
     key=("unit_code", "year", "task_id"),
     winner="the newest updated_at, then the later load and row",
     reasons=(

@@ -27,6 +27,10 @@ DEFAULT_MEMORY_LIMIT = "6GB"
 # inside each dbt process, or a Spark Thrift server (`de06 spark-server`, or a cluster's)
 SPARK_TARGETS = ("spark", "spark_thrift")
 DEFAULT_SPARK_PORT = 10000
+# a month of a large province's dossiers as CSV is a few hundred MB; a submission or task
+# sheet a few MB
+DEFAULT_MAX_FILE_MB = 4096
+DEFAULT_MAX_SHEET_MB = 50
 
 
 MIN_KEY_BYTES = 16
@@ -73,6 +77,10 @@ class Settings:
     # the `spark_thrift` target: where its Thrift server listens
     spark_host: str = "127.0.0.1"
     spark_port: int = DEFAULT_SPARK_PORT
+    # the largest feed file the ingest reads (MB): any file, and a file of a feed typed by people
+    # (submissions, tasks: parsed cell by cell in Python, about ten times its size in memory)
+    max_file_mb: int = DEFAULT_MAX_FILE_MB
+    max_sheet_mb: int = DEFAULT_MAX_SHEET_MB
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -112,6 +120,16 @@ class Settings:
         if not (port_text.isdigit() and 0 < int(port_text) < 65536):
             raise ValueError(f"DE06_SPARK_PORT must be a TCP port number, not {port_text!r}")
         origins["spark_host"] = "$DE06_SPARK_HOST" if env.get("DE06_SPARK_HOST") else "default"
+
+        def megabytes(name: str, var: str, default: int) -> int:
+            text = env.get(var) or str(default)
+            origins[name] = f"${var}" if env.get(var) else "default"
+            if not (text.isascii() and text.isdigit() and int(text) > 0):
+                raise ValueError(f"{var} must be a whole number of megabytes, not {text!r}")
+            return int(text)
+
+        max_file_mb = megabytes("max_file_mb", "DE06_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)
+        max_sheet_mb = megabytes("max_sheet_mb", "DE06_MAX_SHEET_MB", DEFAULT_MAX_SHEET_MB)
         return cls(
             project_dir=project_dir,
             home=home,
@@ -135,6 +153,8 @@ class Settings:
             spark_raw_dir=pick("spark_raw_dir", "DE06_SPARK_RAW_DIR", spark_dir / "raw"),
             spark_host=env.get("DE06_SPARK_HOST") or "127.0.0.1",
             spark_port=int(port_text),
+            max_file_mb=max_file_mb,
+            max_sheet_mb=max_sheet_mb,
             origins=origins,
         )
 
@@ -267,6 +287,8 @@ class Settings:
             "run_failures": str(self.run_failures_log),
             "submission_deadline_day": self.submission_deadline_day,
             "duckdb_memory_limit": self.duckdb_memory_limit,
+            "max_file_mb": self.max_file_mb,
+            "max_sheet_mb": self.max_sheet_mb,
             "dbt_target": self.dbt_target,
             "spark_dir": str(self.spark_dir),
             "spark_raw_dir": str(self.spark_raw_dir),

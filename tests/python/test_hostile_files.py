@@ -11,7 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from de06.ingest import DOSSIER_COLUMNS, ingest, sql_identifier, sql_literal
+from conftest import make_settings
+from de06.ingest import DOSSIER_COLUMNS, SUBMISSION_COLUMNS, ingest, sql_identifier, sql_literal
 from de06.settings import Settings
 from test_ingest import dossier_rows, query, write_csv
 
@@ -221,3 +222,42 @@ def test_a_file_that_cannot_be_opened_is_said_and_the_rest_loads(
     assert "cannot open" in (lost.message or "")
     assert loaded.status == "loaded"
     assert query(settings, "select count(*) from raw.dossiers") == [(1,)]
+
+
+def test_a_file_over_the_size_limits_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    """A junk sheet over DE06_MAX_SHEET_MB, a dossier file over DE06_MAX_FILE_MB: each is
+    refused whole with the limit named, before it is parsed and without a copy in the
+    quarantine; the files within the limits load."""
+    settings = make_settings(tmp_path / "home", DE06_MAX_SHEET_MB="1", DE06_MAX_FILE_MB="2")
+    settings.ensure_dirs()
+    junk = tmp_path / "submissions" / "junk.csv"
+    junk.parent.mkdir()
+    junk.write_text(
+        ",".join(SUBMISSION_COLUMNS) + "\n" + ("x," * 10 + "x\n") * 60_000, encoding="utf-8"
+    )  # 1.3 MB: over the sheet limit, under the file limit
+    big = write_csv(
+        tmp_path / "dossiers" / "big.csv",
+        list(DOSSIER_COLUMNS),
+        dossier_rows(*({"dossier_id": f"B{i}"} for i in range(15_000))),
+    )  # 2.4 MB
+    good = write_csv(tmp_path / "dossiers" / "good.csv", list(DOSSIER_COLUMNS), dossier_rows({}))
+    assert junk.stat().st_size > 2**20 and big.stat().st_size > 2 * 2**20
+    reports = {r.path.name: r for r in ingest(settings, [junk, big, good])}
+    assert reports["good.csv"].status == "loaded"
+    for name, limit, variable in [
+        ("junk.csv", "1 MB for submissions files", "DE06_MAX_SHEET_MB"),
+        ("big.csv", "2 MB for feed files", "DE06_MAX_FILE_MB"),
+    ]:
+        report = reports[name]
+        assert report.status == "rejected"
+        assert limit in report.message and variable in report.message, report.message
+        assert report.reasons == {"file_too_large": 1}
+    assert query(
+        settings,
+        "select file_name, reason_code, reason_vi from raw.quarantine order by file_name",
+    ) == [
+        ("big.csv", "file_too_large", "Tệp vượt quá giới hạn dung lượng"),
+        ("junk.csv", "file_too_large", "Tệp vượt quá giới hạn dung lượng"),
+    ]
+    kept = sorted(p.name for p in settings.quarantine_dir.iterdir())
+    assert kept == ["000001_junk.rejected.csv", "000002_big.rejected.csv"]

@@ -26,9 +26,16 @@ from de06.ingest.verdicts import FileReport, IngestError, Problem
 FEED = DOSSIERS
 TYPES = {c.name: c.type for c in FEED.columns}
 NEGATIVE_FEE = "fee_amount must not be negative"
+# the personal column: stored only as its pseudonym
+PERSONAL = next(c.name for c in FEED.columns if c.stored_as)
 
 Entry = tuple[Path, int, FileReport]  # a file, its load id, its report
 Check = tuple[str, str, str, str, str]  # condition, column, value shown, reason code, message
+
+
+def as_text(name: str) -> str:
+    """A text column's value: trimmed, blank as null."""
+    return f"nullif(trim({sql_identifier(name)}), '')"
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,7 @@ class Incoming:
 
     def text(self, col: str) -> str:
         name, typ = self.actual[col]
-        ident = sql_identifier(name)
-        return f"nullif(trim({ident}), '')" if typ == "VARCHAR" else f"{ident}::varchar"
+        return as_text(name) if typ == "VARCHAR" else f"{sql_identifier(name)}::varchar"
 
     def native(self, col: str) -> bool:
         """The column already has the contract's type (a typed Parquet file)."""
@@ -67,7 +73,7 @@ def load_files(ctx: LoadContext, entries: list[Entry], kind: str) -> dict[int, l
     transaction; fill in each file's report and return its problems, by load id."""
     con = ctx.con
     reports = {load_id: report for _, load_id, report in entries}
-    described = _read_incoming(con, entries, kind, reports)
+    described = _read_incoming(ctx, entries, kind, reports)
     for path, _, _ in entries:  # DuckDB's readers rename a duplicate (`x`, `x_1`)
         check_columns(FEED.name, file_header(con, path, kind))
     actual = {
@@ -92,11 +98,25 @@ def load_files(ctx: LoadContext, entries: list[Entry], kind: str) -> dict[int, l
     return problems
 
 
+def pseudonym_sql(text: str) -> str:
+    """HMAC-SHA256 of a text in SQL, with the key's pads as parameters ``$outer``, ``$inner``."""
+    return (
+        f"case when {text} is null then null else "
+        f"sha256($outer || unhex(sha256($inner || encode({text})))) end"
+    )
+
+
 def _read_incoming(
-    con: duckdb.DuckDBPyConnection, entries: list[Entry], kind: str, reports: dict[int, FileReport]
+    ctx: LoadContext, entries: list[Entry], kind: str, reports: dict[int, FileReport]
 ) -> list[tuple[str, str]]:
     """``incoming``: the files' rows with their load id and row number; counts each file's
-    rows into its report; returns the columns and their types."""
+    rows into its report; returns the columns and their types.
+
+    Parquet files are read through a view (nothing copied); a CSV file is copied into a
+    temporary table (its rows numbered in file order) with ``applicant_id`` already replaced
+    by its pseudonym: the clear ID is written to no table, temporary or not, where DuckDB might
+    spill it to disk."""
+    con = ctx.con
     try:
         if kind == "parquet":
             # a view, not a copy: the checks and the insert each read the files (in parallel,
@@ -113,15 +133,32 @@ def _read_incoming(
             )
         else:
             ((path, load_id, _),) = entries
-            con.execute(
-                "create or replace temp table incoming as select *, "
-                f"{int(load_id)}::bigint as _load_id, 0::bigint as _row_number "
-                "from read_csv(?, all_varchar = true, header = true, "
-                "normalize_names = false, encoding = 'utf-8')",
-                [duckdb_path(path)],
+            read = (
+                "read_csv($path, all_varchar = true, header = true, "
+                "normalize_names = false, encoding = 'utf-8')"
             )
-            # insertion order is kept (preserve_insertion_order is on in this connection):
-            # the n-th data row is line n + 1 of the file (line 1 is the header)
+            named = [
+                str(r[0])
+                for r in con.execute(
+                    f"describe select * from {read}", {"path": duckdb_path(path)}
+                ).fetchall()
+            ]
+            personal = [n for n in named if nfc(n).strip().lower() == PERSONAL]
+            replaced = ", ".join(
+                f"{pseudonym_sql(as_text(n))} as {sql_identifier(n)}" for n in personal
+            )
+            outer, inner = ctx.pads
+            # the rows in file order (numbered below)
+            con.execute("set preserve_insertion_order = true")
+            con.execute(
+                f"create or replace temp table incoming as select * "
+                f"{f'replace ({replaced})' if replaced else ''}, "
+                f"{int(load_id)}::bigint as _load_id, 0::bigint as _row_number from {read}",
+                {"path": duckdb_path(path)}
+                | ({"outer": outer, "inner": inner} if personal else {}),
+            )
+            # insertion order is kept: the n-th data row is line n + 1 of the file (line 1 is
+            # the header)
             con.execute(
                 "update incoming set _row_number = rowid - (select min(rowid) from incoming) + 2"
             )
@@ -356,16 +393,15 @@ def _mark_superseded(
 
 def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], kind: str) -> None:
     """Insert the rows without a problem, as the contract stores them: enumerations lower-case,
-    types cast, ``applicant_id`` as its HMAC-SHA256 pseudonym computed inside the insert (the
-    clear value is never written to any table, temporary or not)."""
+    types cast, ``applicant_id`` as its HMAC-SHA256 pseudonym (computed inside the insert from
+    Parquet, already in ``incoming`` from CSV)."""
     select_cols = []
     for column in FEED.columns:
         col = column.name
-        if column.stored_as == "applicant_key":
-            select_cols.append(
-                f"case when {cols.text(col)} is null then null else "
-                f"sha256($outer || unhex(sha256($inner || encode({cols.text(col)})))) end"
-            )
+        if column.stored_as and kind == "csv":  # pseudonymised as it was read
+            select_cols.append(cols.text(col))
+        elif column.stored_as:
+            select_cols.append(pseudonym_sql(cols.text(col)))
         elif column.values:
             select_cols.append(f"lower({cols.text(col)})")
         elif column.type == "varchar":
@@ -378,15 +414,14 @@ def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], kind: str) -> N
         else "null::json"
     )
     outer, inner = ctx.pads
-    # rows of Parquet files carry their row number: insertion order need not be kept
+    # rows of Parquet files carry their row number: insertion order need not be kept (set back
+    # after; a CSV read sets it again, whatever an earlier file's failure left)
     ctx.con.execute(f"set preserve_insertion_order = {'false' if kind == 'parquet' else 'true'}")
-    try:
-        ctx.con.execute(
-            f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
-            "_load_id, _row_number, s.by_load_id from incoming "
-            "anti join problems using (_load_id, _row_number) "
-            "left join superseded as s using (_load_id, _row_number)",
-            {"outer": outer, "inner": inner},
-        )
-    finally:
-        ctx.con.execute("set preserve_insertion_order = true")
+    ctx.con.execute(
+        f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
+        "_load_id, _row_number, s.by_load_id from incoming "
+        "anti join problems using (_load_id, _row_number) "
+        "left join superseded as s using (_load_id, _row_number)",
+        {"outer": outer, "inner": inner} if kind == "parquet" else {},
+    )
+    ctx.con.execute("set preserve_insertion_order = true")

@@ -98,7 +98,8 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         # the quarantine holds files as sent, citizen IDs and all: private to the owner
         # (the folder 700: Settings.ensure_dirs; each file 600)
-        if problems and problems[0].row_number is None:
+        if problems and problems[0].row_number is None and problems[0].code != "file_too_large":
+            # (not a file over the size limit: it stays where it was sent from, or in the archive)
             copy = folder / f"{load_id:06d}_{path.name}"
             shutil.copy2(path, copy)
             copy.chmod(0o600)

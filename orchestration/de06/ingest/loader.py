@@ -82,7 +82,9 @@ class Loader:
         (load_id,) = self.ledger.new_load_ids(1)
         problems: list[Problem] = []
         try:
+            self._refuse_if_too_large(path, kind, None)
             report.feed = detect_feed(path)
+            self._refuse_if_too_large(path, kind, report.feed)
             if kind not in FEEDS[report.feed].formats:
                 formats = " or ".join(f.upper() for f in FEEDS[report.feed].formats)
                 raise IngestError("unknown_feed", f"{report.feed} files must be {formats}")
@@ -101,6 +103,25 @@ class Loader:
         if problems:
             self.ledger.write_rejection_file(path, load_id, problems)
         return report
+
+    def _refuse_if_too_large(self, path: Path, kind: str, feed: str | None) -> None:
+        """Over a size limit, a file is refused before it is read (a 200 MB CSV of junk
+        would cost gigabytes of memory). Before its feed is known: the file limit, and the
+        sheet limit for XLSX (only sheets typed by people come as XLSX, and telling its feed
+        reads the whole workbook); then the sheet limit for a feed typed by people."""
+        size = path.stat().st_size
+        limits = [(self.settings.max_file_mb, "DE06_MAX_FILE_MB", "feed files")]
+        if kind == "xlsx" or (feed is not None and FEEDS[feed].typed_by_people):
+            limits.append(
+                (self.settings.max_sheet_mb, "DE06_MAX_SHEET_MB", f"{feed or kind} files")
+            )
+        for limit_mb, variable, what in limits:
+            if size > limit_mb * 1024 * 1024:
+                raise IngestError(
+                    "file_too_large",
+                    f"the file is {size / 1024 / 1024:,.1f} MB, over the limit of {limit_mb} MB "
+                    f"for {what} (set {variable} to change it); split it or raise the limit",
+                )
 
     def _finish(
         self, load_id: int, digest: str, kind: str, report: FileReport, problems: list[Problem]
@@ -131,7 +152,8 @@ class Loader:
                 reports[path] = FileReport(path=path, feed=None, status="already_loaded")
                 continue
             seen.add(digest)
-            signature = self._plain_dossier_signature(path)
+            too_large = path.stat().st_size > self.settings.max_file_mb * 1024 * 1024
+            signature = None if too_large else self._plain_dossier_signature(path)
             if signature is None:
                 reports[path] = self.load(path)
             else:
