@@ -514,7 +514,21 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = Settings.from_env()
-    return int(args.func(settings, args))
+    try:
+        return int(args.func(settings, args))
+    except Exception as exc:
+        from de06.faults import machine_fault
+
+        what = machine_fault(exc)
+        if what is None:
+            raise
+        # the step rolled back what it had begun (a transaction, a half-written copy removed)
+        print(
+            f"de06 {args.command} FAILED: {what}. What the step had begun was rolled back; "
+            "free space (or memory) and run it again.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from de06.faults import machine_fault
 from de06.ingest import FileReport, ingest, iter_feed_files
 from de06.publish import PublishResult, publish
 from de06.quality import GateResult, Suite, load_suites, run_gate, stored_results
@@ -220,6 +221,14 @@ def publish_marts(settings: Settings, run_id: str) -> PublishResult:
         con = connect(settings.warehouse_db)
         try:
             return publish(con, settings.published_db, run_id)
+        except Exception as exc:
+            what = machine_fault(exc)
+            if what is None:
+                raise
+            raise StepFailed(
+                f"publish failed: {what}; the published database was left as it was (the "
+                "half-written copy was removed): free space and run the refresh again"
+            ) from exc
         finally:
             con.close()
 

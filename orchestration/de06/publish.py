@@ -2,12 +2,16 @@
 
 Readers open the published file read-only. The new file is written beside it and renamed over
 it (``os.replace``, atomic on one filesystem): a reader sees the old database or the new one,
-never half of one, and no reader ever holds a lock the writer needs.
+never half of one, and no reader ever holds a lock the writer needs. A publish that fails
+(a full disk) removes its half-written copy; one that was killed leaves it, and the next
+publish (under the same writer lock, so no other is writing one) removes it first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import glob
 import json
 import os
 from dataclasses import dataclass
@@ -25,11 +29,33 @@ class PublishResult:
     published_at: dt.datetime
 
 
+def leftovers(target: Path) -> list[Path]:
+    """Half-written copies of ``target`` (and their WAL files) that a killed publish left."""
+    return sorted(target.parent.glob(f".{glob.escape(target.name)}.*.tmp*"))
+
+
+def remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
 def publish(con: duckdb.DuckDBPyConnection, target: Path, run_id: str) -> PublishResult:
     """Copy every table of the published schemas, plus run metadata, into ``target``."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove(leftovers(target))
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+    try:
+        result = _write(con, tmp, run_id)
+    except BaseException:
+        remove([tmp, tmp.with_name(tmp.name + ".wal")])
+        raise
+    os.replace(tmp, target)
+    return PublishResult(target, *result)
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, tmp: Path, run_id: str
+) -> tuple[dict[str, int], dt.datetime]:
     tables = [
         (schema, name)
         for schema, name in con.execute(
@@ -70,7 +96,10 @@ def publish(con: duckdb.DuckDBPyConnection, target: Path, run_id: str) -> Publis
                 "select * from quality.validation_results where run_id = ?",
                 [run_id],
             )
-    finally:
-        con.execute("detach publish_target")
-    os.replace(tmp, target)
-    return PublishResult(target, counts, published_at)
+    except BaseException:
+        # the first error is the one to tell (a detach after it fails again, saying less)
+        with contextlib.suppress(duckdb.Error):
+            con.execute("detach publish_target")
+        raise
+    con.execute("detach publish_target")  # its checkpoint writes the copy: it can fail too
+    return counts, published_at

@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import resource
 import shutil
 import signal
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -179,3 +181,95 @@ def test_files_loaded_before_a_kill_are_archived_not_deleted(feeds: Path, tmp_pa
     assert digests(settings.archive_dir) == expected
     archived = [p for p in settings.archive_dir.rglob("*") if p.is_file()]
     assert {stat.S_IMODE(p.stat().st_mode) for p in archived} == {0o600}  # citizen IDs inside
+
+
+FULL_DISK = """
+import resource, signal, sys
+from de06.pipeline import StepFailed, publish_marts
+from de06.settings import Settings
+# the disk fills while the copy is written: the file-size limit fails a write as a full disk
+# does (the signal it sends is ignored, so the write returns an error instead)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+limit = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+try:
+    publish_marts(Settings.from_env(), "full-disk")
+except StepFailed as exc:
+    print(exc)
+    sys.exit(3)
+"""
+
+
+def test_a_publish_that_meets_a_full_disk_or_a_killed_one_leaves_the_published_copy(
+    tmp_path: Path,
+) -> None:
+    """A publish killed part way leaves its half-written copy: the next publish removes it. A
+    publish that meets a full disk says so (no traceback), removes its half-written copy, and
+    the published database is the one before, byte for byte."""
+    from de06.pipeline import publish_marts
+    from de06.warehouse import connect
+
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    con = connect(settings.warehouse_db)
+    con.execute("create schema marts; create table marts.small as select 1 as a")
+    con.close()
+    publish_marts(settings, "first")
+    before = hashlib.sha256(settings.published_db.read_bytes()).hexdigest()
+    con = connect(settings.warehouse_db)
+    con.execute(
+        "create table marts.big as select range as a, md5(range::varchar) as b from range(400000)"
+    )
+    con.close()
+    folder = settings.published_db.parent
+    killed = [folder / ".de06.duckdb.4242.tmp", folder / ".de06.duckdb.4242.tmp.wal"]
+    for path in killed:
+        path.write_bytes(b"half written")
+    limit = 2**20  # under the copy (the warehouse is only read: its file does not grow)
+    env = {**os.environ, **settings.dbt_env(), "DE06_HOME": str(settings.home)}
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(limit)], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "publish failed: IO Error" in proc.stdout and "File too large" in proc.stdout
+    assert "the published database was left as it was" in proc.stdout
+    assert sorted(p.name for p in folder.iterdir()) == ["de06.duckdb"]
+    assert hashlib.sha256(settings.published_db.read_bytes()).hexdigest() == before
+    # with room, the same publish goes through
+    assert publish_marts(settings, "second").tables["marts.big"] == 400000
+
+
+def _disk_fills_at(limit: int) -> Callable[[], None]:
+    def apply() -> None:  # in the child, before exec: the signal's disposition is inherited
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_an_ingest_that_meets_a_full_disk_says_so_and_the_next_loads_everything(
+    feeds: Path, clean: dict[str, object], tmp_path: Path
+) -> None:
+    """The disk fills during `de06 ingest`: a message naming what ran out, no traceback, exit 1,
+    no file refused for it; once there is room, the next ingest ends where a clean one does."""
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    de06 = str(Path(sys.executable).with_name("de06"))
+    env = {**os.environ, **settings.dbt_env(), "DE06_HOME": str(settings.home)}
+    full = subprocess.run(
+        [de06, "ingest", str(feeds)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_disk_fills_at(100_000),
+    )
+    assert full.returncode == 1, full.stdout + full.stderr
+    assert "de06 ingest FAILED:" in full.stderr and "File too large" in full.stderr, full.stderr
+    assert "Traceback" not in full.stderr
+    again = subprocess.run(
+        [de06, "ingest", str(feeds)], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "REJECTED" not in again.stdout
+    assert raw_state(settings) == clean

@@ -3,14 +3,12 @@ the verdict on a file that cannot be loaded as a whole."""
 
 from __future__ import annotations
 
-import errno
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from de06.contracts import REASONS
+from de06.faults import machine_fault
 
 
 def declared(code: str) -> str:
@@ -28,9 +26,6 @@ class IngestError(Exception):
         self.code = declared(code)
 
 
-MACHINE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS, errno.ENOMEM})
-
-
 def file_verdict(exc: BaseException) -> IngestError | None:
     """What to say of a file whose reading raised ``exc``: an ``IngestError`` naming what broke
     (the file is quarantined and the rest still loads), or None when the fault is the
@@ -38,17 +33,9 @@ def file_verdict(exc: BaseException) -> IngestError | None:
     waits in landing for the next run, instead of being refused for it."""
     if isinstance(exc, IngestError):
         return exc
-    if not isinstance(exc, Exception) or isinstance(
-        exc, (MemoryError, duckdb.OutOfMemoryException)
-    ):
-        return None
-    if isinstance(exc, OSError) and exc.errno in MACHINE_ERRNOS:
+    if not isinstance(exc, Exception) or machine_fault(exc) is not None:
         return None
     text = str(exc).strip()
-    if isinstance(exc, duckdb.IOException) and any(
-        sign in text.lower() for sign in ("no space left", "disk quota", "read-only file system")
-    ):
-        return None
     first = text.splitlines()[0] if text else ""
     return IngestError("unreadable_file", f"cannot read the file ({type(exc).__name__}): {first}")
 
