@@ -76,9 +76,11 @@ def held_lock_fds() -> tuple[int, ...]:
     return tuple(held[0].fileno() for (_, thread), held in _HELD.items() if thread == me)
 
 
-def dbt_executable() -> str:
-    candidate = Path(sys.executable).with_name("dbt")
-    return str(candidate) if candidate.exists() else "dbt"
+def dbt_executable(dying_with_parent: bool = False) -> str:
+    """The dbt beside this Python, or on PATH; with ``dying_with_parent``, ``de06-dbt``
+    (de06/child.py), which becomes that dbt once the kernel will kill it with its parent."""
+    candidate = Path(sys.executable).with_name("de06-dbt" if dying_with_parent else "dbt")
+    return str(candidate) if candidate.exists() else candidate.name
 
 
 def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:

@@ -117,3 +117,58 @@ def test_a_dbt_whose_parent_was_killed_keeps_the_warehouse_locked(
     while locked_by_another(settings):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+PARENT = """
+import subprocess, sys, time
+child = subprocess.Popen(sys.argv[1:])
+print(child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped has ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def child_after_parent_killed(command: list[str]) -> bool:
+    """Start ``command`` from a parent process, kill the parent with SIGKILL once the child
+    runs ``sleep``; True when the child is still running 3 s later (then it is killed)."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, *command], stdout=subprocess.PIPE, text=True
+    )
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    deadline = time.monotonic() + 10
+    while not Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"sleep\0"):
+        assert time.monotonic() < deadline, "the child never became sleep"
+        time.sleep(0.05)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 3
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    survived = alive(pid)
+    if survived:
+        os.kill(pid, signal.SIGKILL)
+    return survived
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
+def test_a_child_started_through_de06_dbt_dies_with_its_parent() -> None:
+    """Dagster's dbt steps start `de06-dbt` (dagster-dbt passes it no descriptor of the writer
+    lock): when the step's process is killed, the kernel kills the dbt it started, which would
+    otherwise write on without the lock. A plain child outlives the same kill."""
+    assert Path(pipeline.dbt_executable(dying_with_parent=True)).name == "de06-dbt"
+    dying = [
+        sys.executable,
+        "-c",
+        "from de06.child import exec_dying_with_parent as e; e(['sleep', '30'])",
+    ]
+    assert child_after_parent_killed(dying) is False
+    assert child_after_parent_killed(["sleep", "30"]) is True

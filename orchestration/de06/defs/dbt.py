@@ -184,5 +184,7 @@ def dbt_resource() -> DbtCliResource:
     return De06DbtCliResource(
         project_dir=PROJECT,  # type: ignore[arg-type]  # its __init__ takes a DbtProject
         profiles_dir=str(SETTINGS.project_dir),
-        dbt_executable=dbt_executable(),  # the venv's dbt, even when the venv is not on PATH
+        # the venv's dbt (even when the venv is not on PATH), through `de06-dbt`: killed when
+        # the step's process dies (dagster-dbt gives it no descriptor of the writer lock)
+        dbt_executable=dbt_executable(dying_with_parent=True),
     )
