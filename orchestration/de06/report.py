@@ -20,7 +20,6 @@ is prefixed with an apostrophe (OWASP's advice against formula injection).
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from typing import Any
 
 import duckdb
 
-from de06.formatting import format_change, format_vn, period_label
+from de06.formatting import period_label
 from de06.periods import Period, parse_period
 from de06.reading import publish_info, published, rows
 
@@ -360,134 +359,6 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
 
 # --- printable HTML ---------------------------------------------------------------------------
 
-_CSS = """
-@page { size: A4 landscape; margin: 14mm; }
-body { font-family: "Noto Sans", "DejaVu Sans", Arial, sans-serif; font-size: 11pt; color: #111; }
-h1 { font-size: 16pt; margin: 0 0 2pt; } h2 { font-size: 13pt; margin: 16pt 0 4pt; }
-.meta { color: #444; margin: 0 0 10pt; }
-table { border-collapse: collapse; width: 100%; page-break-inside: auto; }
-tr { page-break-inside: avoid; }
-th, td { border: 1px solid #999; padding: 3pt 5pt; vertical-align: top; }
-th { background: #dde6f0; text-align: left; }
-td.n { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
-.exceeded { background: #c6efce; } .met { background: #e2f0d9; } .not_met { background: #ffc7ce; }
-.note { color: #444; font-size: 9pt; }
-@media print { a { color: inherit; text-decoration: none; } }
-"""
-
-
-def _td(value: object, numeric: bool = False, css: str = "") -> str:
-    classes = " ".join(c for c in ("n" if numeric else "", css) if c)
-    attr = f' class="{classes}"' if classes else ""
-    return f"<td{attr}>{html.escape('' if value is None else str(value))}</td>"
-
-
-def write_html(data: ReportData, path: Path) -> Path:
-    label = period_label(data.period)
-    out = [
-        "<!doctype html>",
-        '<html lang="vi"><head><meta charset="utf-8">',
-        f"<title>Báo cáo Đề án 06 — {html.escape(data.unit.name)} — {html.escape(label)}</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06</h1>",
-        f'<p class="meta"><strong>{html.escape(data.unit.name)}</strong> ({data.unit.code}) — '
-        f"{html.escape(label)}<br>Số liệu đến lần cập nhật {html.escape(data.run_id)}, công bố "
-        f"{data.published_at:%d/%m/%Y %H:%M} (UTC)</p>",
-        "<h2>1. Các chỉ tiêu chính</h2>",
-        "<table><thead><tr>"
-        + "".join(f"<th>{name}</th>" for name, _ in _HEADLINE_COLUMNS[:10])
-        + "</tr></thead><tbody>",
-    ]
-    for item in data.headline:
-        unit = item["unit"]
-        count_unit = "count" if unit == "rate" else unit
-        out.append(
-            "<tr>"
-            + _td(item["name_vi"])
-            + _td(format_vn(item["value"], unit), True)
-            + _td(format_vn(item["target"], unit) if item["target"] is not None else "—", True)
-            + _td(ATTAINMENT_VI.get(item["attainment"] or "", "—"), css=item["attainment"] or "")
-            + _td(format_change(item["change_vs_previous_period"], unit), True)
-            + _td(format_change(item["change_vs_previous_year"], unit), True)
-            + _td(item["rank"] if item["rank"] is not None else "—", True)
-            + _td(item["ranked_of"] if item["ranked_of"] is not None else "—", True)
-            + _td(format_vn(item["numerator"], count_unit), True)
-            + _td(format_vn(item["denominator"], count_unit), True)
-            + "</tr>"
-        )
-    if not data.headline:
-        out.append('<tr><td colspan="10">Chưa có số liệu cho kỳ này.</td></tr>')
-    out.append("</tbody></table>")
-    out.append(
-        '<p class="note">Thay đổi của tỷ lệ tính bằng điểm phần trăm (điểm %). Xếp hạng trong số '
-        "đơn vị cùng cấp.</p>"
-    )
-    out.append(f"<h2>2. Nhiệm vụ Đề án 06 năm {data.period.start.year}</h2>")
-    if data.tasks is None:
-        out.append("<p>Không có nhiệm vụ được giao cho đơn vị trong năm.</p>")
-    else:
-        t = data.tasks
-        out.append(
-            "<table><thead><tr><th>Đã hoàn thành</th><th>Đang thực hiện</th><th>Chưa thực hiện"
-            "</th><th>Tổng số</th><th>Quá hạn</th><th>Tỷ lệ hoàn thành</th></tr></thead><tbody>"
-            "<tr>"
-            + "".join(
-                _td(format_vn(t[k], "count"), True)
-                for k in (
-                    "tasks_done",
-                    "tasks_in_progress",
-                    "tasks_not_started",
-                    "tasks_total",
-                    "tasks_overdue",
-                )
-            )
-            + _td(format_vn(t["completion_rate"], "rate"), True)
-            + "</tr></tbody></table>"
-        )
-    out.append("<h2>3. Đơn vị chưa báo cáo, báo cáo muộn hoặc bị loại</h2>")
-    if not data.not_reported:
-        out.append("<p>Tất cả đơn vị đã báo cáo đúng hạn.</p>")
-    else:
-        out.append(
-            "<table><thead><tr><th>Mã đơn vị</th><th>Tên đơn vị</th><th>Cấp</th><th>Kỳ</th>"
-            "<th>Báo cáo</th><th>Hạn nộp</th><th>Tình trạng</th><th>Số ngày muộn</th>"
-            "<th>Dòng bị loại</th></tr></thead><tbody>"
-        )
-        for item in data.not_reported:
-            out.append(
-                "<tr>"
-                + _td(item["unit_code"])
-                + _td(item["unit_name"])
-                + _td(LEVEL_VI.get(item["unit_level"], item["unit_level"]))
-                + _td(item["period"])
-                + _td(item["report_code"])
-                + _td(f"{item['due_date']:%d/%m/%Y}" if item["due_date"] else "—")
-                + _td(STATUS_VI.get(item["status"], item["status"]))
-                + _td(item["days_late"] if item["days_late"] is not None else "—", True)
-                + _td(format_vn(item["rows_quarantined"], "count"), True)
-                + "</tr>"
-            )
-        out.append("</tbody></table>")
-    if data.index_766 is not None:
-        i = data.index_766
-        out.append("<h2>4. Bộ chỉ số 766 (tính lại từ số liệu)</h2><table><tbody>")
-        out.append("<tr><th>Điểm chỉ số</th>" + _td(format_vn(i["index_score"], "points"), True))
-        out.append("<th>Xếp loại</th>" + _td(i["band_name_vi"]) + "</tr>")
-        rank = f"{i['rank']}/{i['ranked_of']}" if i["rank"] is not None else "—"
-        out.append("<tr><th>Xếp hạng</th>" + _td(rank, True))
-        published = (
-            format_vn(i["published_score"], "points") if i["published_score"] is not None else "—"
-        )
-        out.append("<th>Điểm công bố</th>" + _td(published, True) + "</tr>")
-        out.append("</tbody></table>")
-    out.append(
-        f'<p class="note">Lập ngày {dt.date.today():%d/%m/%Y} bằng de06 report từ cơ sở dữ liệu '
-        "đã công bố; mọi số liệu truy về được các dòng dữ liệu gốc.</p></body></html>"
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out), encoding="utf-8")
-    return path
-
 
 def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: Path) -> list[Path]:
     """Write the XLSX and the HTML report; returns their paths."""
@@ -495,6 +366,8 @@ def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: P
         raise ReportError(f"no published database at {published_db}: run `de06 refresh` first")
     with published(published_db) as con:
         data = load(con, unit_code, period_code)
+    from de06.report_html import write_html
+
     stem = f"bao_cao_de06_{data.unit.code}_{data.period.code}"
     return [
         write_xlsx(data, out_dir / f"{stem}.xlsx"),

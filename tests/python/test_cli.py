@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from de06.cli import format_vn
+from de06.formatting import format_vn
 
 
 def _info(cwd: Path, env: dict[str, str]) -> dict:

@@ -6,7 +6,8 @@ units corrected, a stale version older than the one already loaded, and dossiers
 had that reach the provincial system in another month; then ratings corrected in one month (the
 unit × period models recompute its periods and their neighbours, no other), and a submission
 for a period no dossier touches (they see it by the change log's fingerprints). After each batch the
-models run incrementally, then once more with a partition's month range and nothing new. Every mart and
+models run incrementally (the second batch's run killed part way, then run again), then once
+more with a partition's month range and nothing new. Every mart and
 every incremental model is copied aside after the last batch and again after the month range;
 then the whole project is rebuilt with --full-refresh, and both copies must be identical to it
 row for row.
@@ -14,7 +15,10 @@ row for row.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
 from pathlib import Path
 
 import duckdb
@@ -22,7 +26,7 @@ import pytest
 
 from conftest import PERIOD_CHAIN_INTERMEDIATE, PERIOD_CHAIN_MARTS, make_settings
 from de06.generate import GenerateConfig, generate
-from de06.pipeline import ingest_landing, run_dbt
+from de06.pipeline import dbt_executable, ingest_landing, run_dbt
 from de06.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -45,6 +49,27 @@ WHEN_COMPUTED = {
     "int_dossiers__backlog_candidates": ["built_at"],
     "int_dossier_backlog__month_ends": ["last_load_id", "enriched_built_at"],
 }
+
+
+def _run_killed_after(settings: Settings, line: str) -> None:
+    """`dbt run`, killed with SIGKILL as soon as it prints ``line``."""
+    proc = subprocess.Popen(
+        [dbt_executable(), "run", "--project-dir", str(settings.project_dir),
+         "--profiles-dir", str(settings.project_dir)],
+        env={**os.environ, **settings.dbt_env()},
+        cwd=settings.project_dir,
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    printed = []
+    for printed_line in proc.stdout:
+        printed.append(printed_line)
+        if line in printed_line:
+            proc.kill()
+            break
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "".join(printed[-30:])
 
 
 def _newest(path: Path) -> str:
@@ -223,6 +248,12 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     )
     _land(generated, settings, ["2025-04", "2025-05", "2025-06"], [corrections])
     ingest_landing(settings)
+    # the run is killed once the first incremental model has committed its new rows and
+    # before the models that read them ran; the next run must still end where a full rebuild
+    # does (compared below)
+    _run_killed_after(
+        settings, "OK created sql incremental model intermediate.int_dossiers__enriched"
+    )
     run_dbt(settings, ["run"])
     assert _nation(settings, RECEIVED, "2025-01-01") == jan_before - 30
     assert _nation(settings, RECEIVED, "2025-02-01") == feb_before + 30
