@@ -25,7 +25,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -268,15 +268,15 @@ def bench_scale(
     run_measured([de06, "dbt", "seed"], env, home, logs / "setup_seed.log")
     baseline_db = root / "baseline.duckdb"
     baseline_db.unlink(missing_ok=True)
-    a0 = step(
+    step(
         "a0",
         "read_parquet into a table (DuckDB alone)",
         [sys.executable, "-c", BASELINE, str(baseline_db), *map(str, history_files)],
         history_rows,
     )
     baseline_db.unlink(missing_ok=True)
-    a = step("a", "ingest (de06 ingest)", [de06, "ingest", str(history)], history_rows)
-    b = step(
+    step("a", "ingest (de06 ingest)", [de06, "ingest", str(history)], history_rows)
+    step(
         "b",
         "full build (dbt run --full-refresh)",
         [de06, "dbt", "run", "--full-refresh"],
@@ -286,7 +286,7 @@ def bench_scale(
     floor_db = root / "floor.duckdb"
     floor_db.unlink(missing_ok=True)
     history_start = project_vars.history_start(settings.project_dir).isoformat()
-    d = step(
+    step(
         "d",
         "floor (hand-written DuckDB SQL)",
         [
@@ -302,6 +302,15 @@ def bench_scale(
         history_rows,
     )
     agreements = compare(settings.warehouse_db, floor_db)
+    _log_agreements(agreements, log)
+    step("c1", f"new month {last}: ingest", [de06, "ingest", str(new_month)], new_rows)
+    step("c", f"new month {last}: dbt run (incremental)", [de06, "dbt", "run"], new_rows)
+    slowest["c"] = slowest_models(settings.dbt_target_dir / "run_results.json")
+    figures = _figures(config, steps, agreements, slowest, settings.warehouse_db)
+    return figures  # floor.duckdb stays, with the floor's tables, for a look at any difference
+
+
+def _log_agreements(agreements: list[Agreement], log: Callable[[str], None]) -> None:
     for agreement in agreements:
         verdict = "same" if agreement.agrees else "DIFFERENT"
         log(
@@ -314,13 +323,23 @@ def bench_scale(
                 f"e.g. {agreement.examples})"
             )
         )
-    c_ingest = step("c1", f"new month {last}: ingest", [de06, "ingest", str(new_month)], new_rows)
-    c = step("c", f"new month {last}: dbt run (incremental)", [de06, "dbt", "run"], new_rows)
-    slowest["c"] = slowest_models(settings.dbt_target_dir / "run_results.json")
-    figures: dict[str, object] = {
+
+
+def _figures(
+    config: GenerateConfig,
+    steps: list[Step],
+    agreements: list[Agreement],
+    slowest: Mapping[str, object],
+    warehouse_db: Path,
+) -> dict[str, object]:
+    """The steps' figures and the ratios the targets are stated in."""
+    a0, a, b, d, c_ingest, c = (
+        next(s for s in steps if s.name == n) for n in ("a0", "a", "b", "d", "c1", "c")
+    )
+    return {
         "dossiers": config.dossiers_per_month * (config.months - 1),
-        "dossier_rows": history_rows,
-        "new_month_rows": new_rows,
+        "dossier_rows": a.rows,
+        "new_month_rows": c.rows,
         "config": asdict(config),
         "steps": [{**asdict(s), "rows_per_second": s.rows_per_second} for s in steps],
         "agreement": [{**asdict(x), "agrees": x.agrees} for x in agreements],
@@ -335,10 +354,9 @@ def bench_scale(
             "files_to_marts_vs_floor": (a.seconds + b.seconds) / d.seconds,
         },
         "peak_mb": max(s.peak_mb for s in steps),
-        "warehouse_mb": settings.warehouse_db.stat().st_size / 2**20,
+        "warehouse_mb": warehouse_db.stat().st_size / 2**20,
         "self_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
-    return figures  # floor.duckdb stays, with the floor's tables, for a look at any difference
 
 
 def report(figures: dict[str, object]) -> str:

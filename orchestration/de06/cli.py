@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from de06.settings import FEEDS, Settings
 
@@ -330,6 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="de06", description="Project 06 (Đề án 06) indicator warehouse"
     )
     sub = parser.add_subparsers(dest="command", required=True)
+    _add_pipeline_commands(sub)
+    _add_operator_commands(sub)
+    _add_reader_commands(sub)
+    return parser
+
+
+Subparsers = Any  # argparse's _SubParsersAction: not public
+
+
+def _add_pipeline_commands(sub: Subparsers) -> None:
+    """The data's way in and through: demo, ingest, refresh, generate, dbt."""
     demo = sub.add_parser(
         "demo", help="generate sample data, build, check, publish, show a scorecard"
     )
@@ -358,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--communes", type=int, default=4, help="communes sampled per province")
     gen.add_argument("--provinces", type=int, default=None, help="only the first N old provinces")
     gen.set_defaults(func=_cmd_generate)
+    dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    dbt.set_defaults(func=_cmd_dbt)
+
+
+def _add_operator_commands(sub: Subparsers) -> None:
+    """Running the warehouse: info, dagster, spark-server, backfill, bench."""
     info = sub.add_parser("info", help="print the paths in use as JSON")
     info.set_defaults(func=_cmd_info)
     dag = sub.add_parser("dagster", help="start the Dagster UI (dagster dev) on 127.0.0.1")
@@ -396,9 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="scale: dossiers over --months (then one more month arrives)",
     )
     bench.set_defaults(func=_cmd_bench)
-    dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)
-    dbt.set_defaults(func=_cmd_dbt)
+
+
+def _add_reader_commands(sub: Subparsers) -> None:
+    """Reading the published database: dashboard, report, mf."""
     dash = sub.add_parser(
         "dashboard",
         help="serve the dashboard (Streamlit) over the published database on 127.0.0.1",
@@ -423,7 +443,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     mf.add_argument("mf_args", nargs=argparse.REMAINDER)
     mf.set_defaults(func=_cmd_mf)
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -152,9 +153,53 @@ class _Generator:
         def draw(key: str) -> np.ndarray:
             return r.random(n) < rates[key][prov_i]
 
+        received, agency, unit = self._received_by(month, provs, prov_i, prov)
+        h = self._handled(received, draw, snapshot)
+        business = r.random(n) < 0.1
+        citizen = np.char.add(
+            np.char.zfill(prov.astype(str), 3),
+            np.char.zfill(r.integers(0, 10**9, size=n).astype(str), 9),
+        )
+        tax = np.char.zfill(r.integers(10**9, 10**10 - 1, size=n).astype(str), 10)
+        applicant = np.where(business, tax, citizen)
+        done = h["done"]
+        updated = np.where(done, h["finished"], received + np.timedelta64(3600, "s"))
+        ids = np.char.add(f"{month:%Y%m}-", np.char.zfill(np.arange(n).astype(str), 7))
+        ids = np.char.add(np.char.add(prov, "-"), ids)
+        columns = {
+            "source_system": pa.array(np.full(n, "provincial")),
+            "dossier_id": pa.array(ids),
+            "agency_code": pa.array(agency),
+            "unit_code": pa.array(unit),
+            "procedure_code": pa.array(PROCEDURES[r.integers(0, len(PROCEDURES), size=n)]),
+            "received_at": _ts(received),
+            "channel": pa.array(h["channel"]),
+            "online_level": pa.array(h["online_level"]),
+            "due_at": _ts(h["due"]),
+            "finished_at": _ts(h["finished_at"]),
+            "status": pa.array(h["status"]),
+            "fee_amount": pa.array(h["fee"].astype("int64")),
+            "payment_channel": pa.array(h["payment"]),
+            "is_digitized": pa.array(draw("digitized")),
+            "has_e_result": pa.array(done & draw("e_result")),
+            "reused_data": pa.array(draw("reuse")),
+            "identity_verified": pa.array(draw("verified")),
+            "applicant_id": pa.array(applicant),
+            "satisfaction": pa.array(h["satisfaction"]),
+            "synced_national_at": _ts(h["synced_at"]),
+            "updated_at": _ts(updated),
+        }
+        latest = pa.table(columns)
+        return pa.concat_tables([self._earlier_versions(latest, done), latest])
+
+    def _received_by(
+        self, month: dt.date, provs: list[str], prov_i: np.ndarray, prov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """When each dossier was received and by whom: a department (its unit the province),
+        a district (before July 2025) or a commune."""
+        r, n = self.rng, len(prov_i)
         before = month < REFORM_DATE
         communes = self.communes_old if before else self.communes_new
-        # who received it: department (unit = province), district (before July), commune
         kind = r.choice(3, size=n, p=[0.55, 0.15, 0.30] if before else [0.6, 0.0, 0.4])
         commune_pick = r.integers(0, self.cfg.communes_per_province, size=n)
         commune_grid = np.array([communes[p] for p in provs])  # provinces x communes
@@ -177,7 +222,17 @@ class _Generator:
             district = np.array([self.ref.communes_old[c] for c in uniq])[inverse]
             agency = np.where(kind == 1, district, agency)
         unit = np.where(kind == 0, prov, commune)
+        return received, agency, unit
 
+    def _handled(
+        self,
+        received: np.ndarray,
+        draw: Callable[[str], np.ndarray],
+        snapshot: dt.datetime,
+    ) -> dict[str, np.ndarray]:
+        """How each dossier was handled: channel, deadline, outcome, fee and payment, rating,
+        sync to the national portal."""
+        r, n = self.rng, len(received)
         online = draw("online")
         channel = np.where(online, "online", np.where(r.random(n) < 0.9, "direct", "postal"))
         online_level = np.where(online, np.where(draw("full"), "full", "partial"), "")
@@ -214,47 +269,24 @@ class _Generator:
         synced = draw("synced")
         synced_at = received + r.integers(600, 86400 * 2, size=n).astype("timedelta64[s]")
         synced_at = np.where(synced, synced_at, np.datetime64("NaT"))
-        business = r.random(n) < 0.1
-        citizen = np.char.add(
-            np.char.zfill(prov.astype(str), 3),
-            np.char.zfill(r.integers(0, 10**9, size=n).astype(str), 9),
-        )
-        tax = np.char.zfill(r.integers(10**9, 10**10 - 1, size=n).astype(str), 10)
-        applicant = np.where(business, tax, citizen)
-        updated = np.where(done, finished, received + np.timedelta64(3600, "s"))
-        ids = np.char.add(f"{month:%Y%m}-", np.char.zfill(np.arange(n).astype(str), 7))
-        ids = np.char.add(np.char.add(prov, "-"), ids)
-
-        def ts(values: np.ndarray) -> pa.Array:
-            return pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s"))
-
-        columns = {
-            "source_system": pa.array(np.full(n, "provincial")),
-            "dossier_id": pa.array(ids),
-            "agency_code": pa.array(agency),
-            "unit_code": pa.array(unit),
-            "procedure_code": pa.array(PROCEDURES[r.integers(0, len(PROCEDURES), size=n)]),
-            "received_at": ts(received),
-            "channel": pa.array(channel),
-            "online_level": pa.array(online_level),
-            "due_at": ts(due),
-            "finished_at": ts(finished_at),
-            "status": pa.array(status),
-            "fee_amount": pa.array(fee.astype("int64")),
-            "payment_channel": pa.array(payment),
-            "is_digitized": pa.array(draw("digitized")),
-            "has_e_result": pa.array(done & draw("e_result")),
-            "reused_data": pa.array(draw("reuse")),
-            "identity_verified": pa.array(draw("verified")),
-            "applicant_id": pa.array(applicant),
-            "satisfaction": pa.array(satisfaction),
-            "synced_national_at": ts(synced_at),
-            "updated_at": ts(updated),
+        return {
+            "channel": channel,
+            "online_level": online_level,
+            "due": due,
+            "finished": finished,
+            "finished_at": finished_at,
+            "done": done,
+            "status": status,
+            "fee": fee,
+            "payment": payment,
+            "satisfaction": satisfaction,
+            "synced_at": synced_at,
         }
-        latest = pa.table(columns)
-        # an earlier version ("received", nothing finished yet) of about a fifth of the dossiers
-        earlier_mask = pa.array((r.random(n) < 0.2) & done)
-        earlier = latest.filter(earlier_mask)
+
+    def _earlier_versions(self, latest: pa.Table, done: np.ndarray) -> pa.Table:
+        """An earlier version ("processing", nothing finished yet) of about a fifth of the
+        finished dossiers."""
+        earlier = latest.filter(pa.array((self.rng.random(latest.num_rows) < 0.2) & done))
         m = earlier.num_rows
         earlier = earlier.set_column(
             earlier.schema.get_field_index("status"), "status", pa.array(np.full(m, "processing"))
@@ -267,8 +299,7 @@ class _Generator:
         earlier = earlier.set_column(i, "satisfaction", pa.array(np.full(m, "")))
         received_col = earlier.column("received_at").to_numpy().astype("datetime64[s]")
         i = earlier.schema.get_field_index("updated_at")
-        earlier = earlier.set_column(i, "updated_at", ts(received_col + np.timedelta64(3600, "s")))
-        return pa.concat_tables([earlier, latest])
+        return earlier.set_column(i, "updated_at", _ts(received_col + np.timedelta64(3600, "s")))
 
     def outage_agency(self) -> str:
         return f"{self.cfg.outage_province}.{self.cfg.outage_dept}"
@@ -351,6 +382,10 @@ class _Generator:
         return portal.set_column(
             i, "source_system", pa.array(np.full(portal.num_rows, "national_portal"))
         )
+
+
+def _ts(values: np.ndarray) -> pa.Array:
+    return pa.array(values.astype("datetime64[s]"), type=pa.timestamp("s"))
 
 
 def _write_csv(table: pa.Table, path: Path) -> None:

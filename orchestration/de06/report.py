@@ -20,14 +20,12 @@ is prefixed with an apostrophe (OWASP's advice against formula injection).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from de06.formatting import period_label
 from de06.periods import Period, parse_period
 from de06.reading import publish_info, published, rows
 
@@ -205,161 +203,6 @@ _NUMBER_FORMATS = {"rate": "0.00%", "count": "#,##0", "points": "0.00"}
 _CHANGE_FORMATS = {"rate": '+0.00" đ%";-0.00" đ%";0.00', "count": "+#,##0;-#,##0;0"}
 
 
-def write_xlsx(data: ReportData, path: Path) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    bold = Font(bold=True)
-    header_fill = PatternFill("solid", fgColor="DDE6F0")
-    status_fill = {
-        "exceeded": PatternFill("solid", fgColor="C6EFCE"),
-        "met": PatternFill("solid", fgColor="E2F0D9"),
-        "not_met": PatternFill("solid", fgColor="FFC7CE"),
-    }
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Chỉ tiêu"
-
-    def text(cell: Any, value: object) -> None:
-        cell.value = safe_text(value)
-        cell.data_type = "s"
-
-    def title(sheet: Any, heading: str) -> None:
-        text(sheet["A1"], heading)
-        sheet["A1"].font = Font(bold=True, size=14)
-        text(sheet["A2"], f"{data.unit.name} ({data.unit.code}) — {period_label(data.period)}")
-        text(
-            sheet["A3"],
-            f"Số liệu đến lần cập nhật {data.run_id}, công bố {data.published_at:%d/%m/%Y %H:%M} "
-            "(UTC)",
-        )
-
-    def header(sheet: Any, row: int, columns: Sequence[tuple[str, int]]) -> None:
-        for i, (name, width) in enumerate(columns, start=1):
-            cell = sheet.cell(row=row, column=i)
-            text(cell, name)
-            cell.font, cell.fill = bold, header_fill
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-            sheet.column_dimensions[get_column_letter(i)].width = width
-        sheet.freeze_panes = sheet.cell(row=row + 1, column=1)
-
-    title(ws, "BÁO CÁO KẾT QUẢ THỰC HIỆN ĐỀ ÁN 06")
-    header(ws, 5, _HEADLINE_COLUMNS)
-    for r, item in enumerate(data.headline, start=6):
-        unit = item["unit"]
-        number_format = _NUMBER_FORMATS.get(unit, "0.00")
-        change_format = _CHANGE_FORMATS.get(unit, "+0.00;-0.00;0.00")
-        values: list[tuple[object, str | None]] = [
-            (item["value"], number_format),
-            (item["target"], number_format),
-        ]
-        text(ws.cell(row=r, column=1), item["name_vi"])
-        for c, (value, fmt) in enumerate(values, start=2):
-            cell = ws.cell(row=r, column=c, value=value)
-            cell.number_format = fmt or "General"
-        attainment = ws.cell(row=r, column=4)
-        text(attainment, ATTAINMENT_VI.get(item["attainment"] or "", "—"))
-        if item["attainment"] in status_fill:
-            attainment.fill = status_fill[item["attainment"]]
-        for c, key in ((5, "change_vs_previous_period"), (6, "change_vs_previous_year")):
-            cell = ws.cell(row=r, column=c, value=item[key])
-            cell.number_format = change_format
-        ws.cell(row=r, column=7, value=item["rank"])
-        ws.cell(row=r, column=8, value=item["ranked_of"])
-        for c, key in ((9, "numerator"), (10, "denominator")):
-            cell = ws.cell(row=r, column=c, value=item[key])
-            cell.number_format = "#,##0.##"
-        text(ws.cell(row=r, column=11), SOURCE_VI.get(item["source"], item["source"]))
-        text(ws.cell(row=r, column=12), item["indicator_code"])
-    note = 7 + len(data.headline)
-    text(
-        ws.cell(row=note, column=1),
-        "Tỷ lệ lưu dưới dạng số (định dạng %); thay đổi của tỷ lệ tính bằng điểm phần trăm.",
-    )
-
-    ws_tasks = wb.create_sheet("Nhiệm vụ")
-    title(ws_tasks, f"NHIỆM VỤ ĐỀ ÁN 06 NĂM {data.period.start.year}")
-    task_rows = (
-        ("Đã hoàn thành", "tasks_done"),
-        ("Đang thực hiện", "tasks_in_progress"),
-        ("Chưa thực hiện", "tasks_not_started"),
-        ("Tổng số nhiệm vụ", "tasks_total"),
-        ("Quá hạn", "tasks_overdue"),
-        ("Tỷ lệ hoàn thành", "completion_rate"),
-    )
-    header(ws_tasks, 5, (("Nội dung", 30), ("Số lượng", 14)))
-    for r, (label, key) in enumerate(task_rows, start=6):
-        text(ws_tasks.cell(row=r, column=1), label)
-        value = data.tasks[key] if data.tasks else None
-        cell = ws_tasks.cell(row=r, column=2, value=value)
-        cell.number_format = "0.00%" if key == "completion_rate" else "#,##0"
-    if data.tasks is None:
-        text(ws_tasks.cell(row=13, column=1), "Không có nhiệm vụ được giao cho đơn vị trong năm.")
-    elif data.tasks["as_of"] is not None:
-        text(
-            ws_tasks.cell(row=13, column=1), f"Theo sổ nhiệm vụ đến {data.tasks['as_of']:%d/%m/%Y}."
-        )
-
-    ws_missing = wb.create_sheet("Chưa báo cáo")
-    title(ws_missing, "ĐƠN VỊ CHƯA BÁO CÁO, BÁO CÁO MUỘN HOẶC BỊ LOẠI")
-    header(
-        ws_missing,
-        5,
-        (
-            ("Mã đơn vị", 12),
-            ("Tên đơn vị", 36),
-            ("Cấp", 16),
-            ("Kỳ", 10),
-            ("Báo cáo", 22),
-            ("Hạn nộp", 12),
-            ("Tình trạng", 34),
-            ("Số ngày muộn", 12),
-            ("Dòng bị loại", 12),
-        ),
-    )
-    for r, item in enumerate(data.not_reported, start=6):
-        text(ws_missing.cell(row=r, column=1), item["unit_code"])
-        text(ws_missing.cell(row=r, column=2), item["unit_name"])
-        text(ws_missing.cell(row=r, column=3), LEVEL_VI.get(item["unit_level"], item["unit_level"]))
-        text(ws_missing.cell(row=r, column=4), item["period"])
-        text(ws_missing.cell(row=r, column=5), item["report_code"])
-        due = ws_missing.cell(row=r, column=6, value=item["due_date"])
-        due.number_format = "dd/mm/yyyy"
-        text(ws_missing.cell(row=r, column=7), STATUS_VI.get(item["status"], item["status"]))
-        ws_missing.cell(row=r, column=8, value=item["days_late"])
-        ws_missing.cell(row=r, column=9, value=item["rows_quarantined"])
-    if not data.not_reported:
-        text(ws_missing.cell(row=6, column=1), "Tất cả đơn vị đã báo cáo đúng hạn.")
-
-    if data.index_766 is not None:
-        ws_index = wb.create_sheet("Chỉ số 766")
-        title(ws_index, "BỘ CHỈ SỐ 766 (TÍNH LẠI TỪ SỐ LIỆU)")
-        header(ws_index, 5, (("Nội dung", 36), ("Giá trị", 14)))
-        index_rows = (
-            ("Điểm chỉ số (trên điểm tính được)", "index_score", "0.00"),
-            ("Tổng điểm", "total_points", "0.00"),
-            ("Điểm tối đa tính được", "computed_max_points", "0.00"),
-            ("Xếp hạng", "rank", "0"),
-            ("Trên số đơn vị", "ranked_of", "0"),
-            ("Điểm công bố", "published_score", "0.00"),
-            ("Hạng công bố", "published_rank", "0"),
-        )
-        for r, (label, key, fmt) in enumerate(index_rows, start=6):
-            text(ws_index.cell(row=r, column=1), label)
-            cell = ws_index.cell(row=r, column=2, value=data.index_766[key])
-            cell.number_format = fmt
-        text(ws_index.cell(row=13, column=1), "Xếp loại")
-        text(ws_index.cell(row=13, column=2), data.index_766["band_name_vi"])
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(path)
-    return path
-
-
-# --- printable HTML ---------------------------------------------------------------------------
-
-
 def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: Path) -> list[Path]:
     """Write the XLSX and the HTML report; returns their paths."""
     if not published_db.exists():
@@ -367,6 +210,7 @@ def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: P
     with published(published_db) as con:
         data = load(con, unit_code, period_code)
     from de06.report_html import write_html
+    from de06.report_xlsx import write_xlsx
 
     stem = f"bao_cao_de06_{data.unit.code}_{data.period.code}"
     return [

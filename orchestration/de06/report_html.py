@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from typing import Any
 
 from de06.formatting import format_change, format_vn, period_label
 from de06.report import _HEADLINE_COLUMNS, ATTAINMENT_VI, LEVEL_VI, STATUS_VI, ReportData
@@ -43,6 +44,23 @@ def write_html(data: ReportData, path: Path) -> Path:
         f'<p class="meta"><strong>{html.escape(data.unit.name)}</strong> ({data.unit.code}) — '
         f"{html.escape(label)}<br>Số liệu đến lần cập nhật {html.escape(data.run_id)}, công bố "
         f"{data.published_at:%d/%m/%Y %H:%M} (UTC)</p>",
+    ]
+    out += _headline(data)
+    out += _tasks(data)
+    out += _not_reported(data)
+    if data.index_766 is not None:
+        out += _index(data.index_766)
+    out.append(
+        f'<p class="note">Lập ngày {dt.date.today():%d/%m/%Y} bằng de06 report từ cơ sở dữ liệu '
+        "đã công bố; mọi số liệu truy về được các dòng dữ liệu gốc.</p></body></html>"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(out), encoding="utf-8")
+    return path
+
+
+def _headline(data: ReportData) -> list[str]:
+    out = [
         "<h2>1. Các chỉ tiêu chính</h2>",
         "<table><thead><tr>"
         + "".join(f"<th>{name}</th>" for name, _ in _HEADLINE_COLUMNS[:10])
@@ -72,7 +90,11 @@ def write_html(data: ReportData, path: Path) -> Path:
         '<p class="note">Thay đổi của tỷ lệ tính bằng điểm phần trăm (điểm %). Xếp hạng trong số '
         "đơn vị cùng cấp.</p>"
     )
-    out.append(f"<h2>2. Nhiệm vụ Đề án 06 năm {data.period.start.year}</h2>")
+    return out
+
+
+def _tasks(data: ReportData) -> list[str]:
+    out = [f"<h2>2. Nhiệm vụ Đề án 06 năm {data.period.start.year}</h2>"]
     if data.tasks is None:
         out.append("<p>Không có nhiệm vụ được giao cho đơn vị trong năm.</p>")
     else:
@@ -94,7 +116,11 @@ def write_html(data: ReportData, path: Path) -> Path:
             + _td(format_vn(t["completion_rate"], "rate"), True)
             + "</tr></tbody></table>"
         )
-    out.append("<h2>3. Đơn vị chưa báo cáo, báo cáo muộn hoặc bị loại</h2>")
+    return out
+
+
+def _not_reported(data: ReportData) -> list[str]:
+    out = ["<h2>3. Đơn vị chưa báo cáo, báo cáo muộn hoặc bị loại</h2>"]
     if not data.not_reported:
         out.append("<p>Tất cả đơn vị đã báo cáo đúng hạn.</p>")
     else:
@@ -118,22 +144,19 @@ def write_html(data: ReportData, path: Path) -> Path:
                 + "</tr>"
             )
         out.append("</tbody></table>")
-    if data.index_766 is not None:
-        i = data.index_766
-        out.append("<h2>4. Bộ chỉ số 766 (tính lại từ số liệu)</h2><table><tbody>")
-        out.append("<tr><th>Điểm chỉ số</th>" + _td(format_vn(i["index_score"], "points"), True))
-        out.append("<th>Xếp loại</th>" + _td(i["band_name_vi"]) + "</tr>")
-        rank = f"{i['rank']}/{i['ranked_of']}" if i["rank"] is not None else "—"
-        out.append("<tr><th>Xếp hạng</th>" + _td(rank, True))
-        published = (
-            format_vn(i["published_score"], "points") if i["published_score"] is not None else "—"
-        )
-        out.append("<th>Điểm công bố</th>" + _td(published, True) + "</tr>")
-        out.append("</tbody></table>")
-    out.append(
-        f'<p class="note">Lập ngày {dt.date.today():%d/%m/%Y} bằng de06 report từ cơ sở dữ liệu '
-        "đã công bố; mọi số liệu truy về được các dòng dữ liệu gốc.</p></body></html>"
+    return out
+
+
+def _index(i: dict[str, Any]) -> list[str]:
+    rank = f"{i['rank']}/{i['ranked_of']}" if i["rank"] is not None else "—"
+    published = (
+        format_vn(i["published_score"], "points") if i["published_score"] is not None else "—"
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(out), encoding="utf-8")
-    return path
+    return [
+        "<h2>4. Bộ chỉ số 766 (tính lại từ số liệu)</h2><table><tbody>",
+        "<tr><th>Điểm chỉ số</th>" + _td(format_vn(i["index_score"], "points"), True),
+        "<th>Xếp loại</th>" + _td(i["band_name_vi"]) + "</tr>",
+        "<tr><th>Xếp hạng</th>" + _td(rank, True),
+        "<th>Điểm công bố</th>" + _td(published, True) + "</tr>",
+        "</tbody></table>",
+    ]
