@@ -262,30 +262,45 @@ check_and_publish(Settings.from_env(), run_id=sys.argv[1])
 """
 
 
-def test_a_gate_killed_part_way_then_run_again_publishes_the_same_marts(
+def test_a_gate_or_publish_killed_part_way_then_run_again_publishes_the_same_marts(
     built: Built, tmp_path: Path
 ) -> None:
-    """`kill -9` in the gate (Great Expectations validating the marts): the published database
-    is still the one before, byte for byte, and nothing holds the writer lock; the gate and
-    publish run again publish the same marts as the uninterrupted refresh did."""
+    """`kill -9` in the gate (Great Expectations validating the marts), then again in the
+    publish (its copy half-written): each time the published database is still the one before,
+    byte for byte; the gate and publish run a third time remove the half-written copy and
+    publish the same marts as the uninterrupted refresh did."""
     settings = make_settings(tmp_path / "copy")
     settings.ensure_dirs()
     shutil.copy2(built.settings.warehouse_db, settings.warehouse_db)
     shutil.copy2(built.settings.published_db, settings.published_db)
     before = hashlib.sha256(settings.published_db.read_bytes()).hexdigest()
     env = {**os.environ, **settings.dbt_env(), "DE06_HOME": str(settings.home)}
-    proc = subprocess.Popen(
-        [sys.executable, "-c", GATE_THEN_PUBLISH, "killed"],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stdout is not None and proc.stdout.readline() == "started\n"
+
+    def start() -> subprocess.Popen[str]:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", GATE_THEN_PUBLISH, "killed"],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stdout is not None and proc.stdout.readline() == "started\n"
+        return proc
+
+    in_gate = start()
     time.sleep(7)  # Great Expectations imported (about 5 s), the validations under way
-    assert proc.poll() is None, "the gate ended before it could be killed"
-    proc.kill()
-    proc.wait()
+    assert in_gate.poll() is None, "the gate ended before it could be killed"
+    in_gate.kill()
+    in_gate.wait()
     assert hashlib.sha256(settings.published_db.read_bytes()).hexdigest() == before
+    in_publish = start()
+    folder = settings.published_db.parent
+    while not list(folder.glob(".de06.duckdb.*.tmp")):  # the copy is being written
+        assert in_publish.poll() is None, "the publish ended before it could be killed"
+        time.sleep(0.002)
+    in_publish.kill()
+    in_publish.wait()
+    assert hashlib.sha256(settings.published_db.read_bytes()).hexdigest() == before
+    assert list(folder.glob(".de06.duckdb.*.tmp"))  # left behind by the kill
     again = subprocess.run(
         [sys.executable, "-c", GATE_THEN_PUBLISH, "again"], env=env, capture_output=True, text=True
     )
