@@ -261,3 +261,5 @@ def test_a_file_over_the_size_limits_is_refused_before_it_is_read(tmp_path: Path
     ]
     kept = sorted(p.name for p in settings.quarantine_dir.iterdir())
     assert kept == ["000001_junk.rejected.csv", "000002_big.rejected.csv"]
+    listing = (settings.quarantine_dir / "000002_big.rejected.csv").read_text(encoding="utf-8-sig")
+    assert "not copied into the quarantine (over 1 MB)" in listing and str(big) in listing

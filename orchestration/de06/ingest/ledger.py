@@ -20,9 +20,14 @@ from de06.ingest.verdicts import FileReport, Problem
 class Ledger:
     """The ledger's rows, written over the loader's connection inside its transactions."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, quarantine_dir: Path) -> None:
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, quarantine_dir: Path, copy_limit_mb: int
+    ) -> None:
         self.con = con
         self.quarantine_dir = quarantine_dir
+        # a file rejected whole is copied into the quarantine up to this size; a larger one is
+        # named in its listing only (it stays where it was sent from, or in the archive)
+        self.copy_limit = copy_limit_mb * 1024 * 1024
 
     def already_loaded(self, digest: str) -> bool:
         row = self.con.execute(
@@ -98,11 +103,16 @@ class Ledger:
         folder.mkdir(parents=True, exist_ok=True)
         # the quarantine holds files as sent, citizen IDs and all: private to the owner
         # (the folder 700: Settings.ensure_dirs; each file 600)
-        if problems and problems[0].row_number is None and problems[0].code != "file_too_large":
-            # (not a file over the size limit: it stays where it was sent from, or in the archive)
-            copy = folder / f"{load_id:06d}_{path.name}"
-            shutil.copy2(path, copy)
-            copy.chmod(0o600)
+        if problems and problems[0].row_number is None:
+            if path.stat().st_size <= self.copy_limit:
+                copy = folder / f"{load_id:06d}_{path.name}"
+                shutil.copy2(path, copy)
+                copy.chmod(0o600)
+            else:
+                message = (
+                    f"not copied into the quarantine (over {self.copy_limit >> 20} MB): {path}"
+                )
+                problems = [*problems, Problem(None, None, None, problems[0].code, message)]
         listing = folder / f"{load_id:06d}_{path.stem}.rejected.csv"
         fd = os.open(listing, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with open(fd, "w", encoding="utf-8-sig", newline="") as handle:

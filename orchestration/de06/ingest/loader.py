@@ -43,7 +43,7 @@ class Loader:
         pads = hmac_pads(settings.pseudonym_key())
         self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
         self.ctx = LoadContext(self.con, load_reference(settings.seeds_dir), pads)
-        self.ledger = Ledger(self.con, settings.quarantine_dir)
+        self.ledger = Ledger(self.con, settings.quarantine_dir, settings.max_sheet_mb)
 
     def close(self) -> None:
         self.con.close()
