@@ -263,3 +263,21 @@ def test_a_file_over_the_size_limits_is_refused_before_it_is_read(tmp_path: Path
     assert kept == ["000001_junk.rejected.csv", "000002_big.rejected.csv"]
     listing = (settings.quarantine_dir / "000002_big.rejected.csv").read_text(encoding="utf-8-sig")
     assert "not copied into the quarantine (over 1 MB)" in listing and str(big) in listing
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_it_weighs_is_refused(tmp_path: Path) -> None:
+    """A "zip bomb": a 30 KB workbook whose sheet unpacks to 30 MB (openpyxl would hold it all).
+    A workbook counts as a tenth of its unpacked content against DE06_MAX_SHEET_MB."""
+    import zipfile
+
+    settings = make_settings(tmp_path / "home", DE06_MAX_SHEET_MB="2")
+    settings.ensure_dirs()
+    bomb = tmp_path / "submissions" / "bomb.xlsx"
+    bomb.parent.mkdir()
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", "<c>0</c>" * 4_000_000)
+    assert bomb.stat().st_size < 2**17
+    (report,) = ingest(settings, [bomb])
+    assert report.status == "rejected"
+    assert report.reasons == {"file_too_large": 1}
+    assert "3.1 MB, over the limit of 2 MB" in report.message, report.message

@@ -5,6 +5,7 @@ memory) stops the run with nothing of the file committed."""
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -20,6 +21,20 @@ from de06.ingest.verdicts import FileReport, IngestError, Problem, file_verdict
 from de06.reference import load_reference
 from de06.settings import Settings
 from de06.warehouse import connect
+
+# a workbook is counted at a tenth of its unpacked content (XML compresses about that well)
+XLSX_UNPACKED_PER_MB = 10
+
+
+def unpacked_size(path: Path) -> int:
+    """The bytes a zip file (an XLSX workbook) holds once unpacked, by its directory; 0 for
+    a file that is not a zip (its reader says what is wrong with it)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return 0
+
 
 # Parquet dossier files read in one scan (and loaded in one transaction) at most
 PARQUET_BATCH_FILES = 100
@@ -115,12 +130,17 @@ class Loader:
             limits.append(
                 (self.settings.max_sheet_mb, "DE06_MAX_SHEET_MB", f"{feed or kind} files")
             )
+        if kind == "xlsx" and feed is None:
+            # a workbook is a zip: what openpyxl holds is its content unpacked, which a small
+            # file can multiply a thousandfold (a "zip bomb")
+            size = max(size, unpacked_size(path) // XLSX_UNPACKED_PER_MB)
         for limit_mb, variable, what in limits:
             if size > limit_mb * 1024 * 1024:
                 raise IngestError(
                     "file_too_large",
                     f"the file is {size / 1024 / 1024:,.1f} MB, over the limit of {limit_mb} MB "
-                    f"for {what} (set {variable} to change it); split it or raise the limit",
+                    f"for {what} (set {variable} to change it; a workbook counts as a tenth of "
+                    "its content unpacked); split it or raise the limit",
                 )
 
     def _finish(
