@@ -44,7 +44,12 @@ class Feed:
     # small files typed by people, parsed cell by cell in Python: held to the sheet size limit
     # (Settings.max_sheet_mb) as well as to the file size limit
     typed_by_people: bool = False
-    bookkeeping: str = "extra_columns json, _load_id bigint not null, _row_number bigint not null"
+    # the raw table's columns after the contract's: extra columns as JSON, the load, the row
+    bookkeeping: tuple[str, ...] = (
+        "extra_columns json",
+        "_load_id bigint not null",
+        "_row_number bigint not null",
+    )
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -69,7 +74,7 @@ class Feed:
         """The raw table's ``create table``: the contract's columns as stored, then the
         bookkeeping (extra columns as JSON, the load and the row in the file)."""
         cols = [f"    {c.stored_as or c.name} {c.type}" for c in self.columns]
-        cols += [f"    {part.strip()}" for part in self.bookkeeping.split(",")]
+        cols += [f"    {column}" for column in self.bookkeeping]
         return f"create table if not exists raw.{self.name} (\n" + ",\n".join(cols) + "\n);"
 
 
@@ -191,8 +196,12 @@ DOSSIERS = Feed(
     ),
     # the load whose version of the dossier won over this one (null while this is the current
     # version): set by the ingest, so the marts take the current versions by a filter
-    bookkeeping="extra_columns json, _load_id bigint not null, _row_number bigint not null, "
-    "_superseded_by_load_id bigint",
+    bookkeeping=(
+        "extra_columns json",
+        "_load_id bigint not null",
+        "_row_number bigint not null",
+        "_superseded_by_load_id bigint",
+    ),
 )
 
 SUBMISSIONS = Feed(

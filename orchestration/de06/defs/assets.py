@@ -9,13 +9,10 @@ from collections.abc import Iterator
 import dagster as dg
 import duckdb
 
-from de06.contracts import FEEDS, LEDGER_TABLES
+from de06.contracts import RAW_TABLES  # the feeds' tables and the ingest's own
 from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL, mart_keys
 from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts
 from de06.quality import Suite, load_suites
-
-# every raw table: the feeds' (de06.contracts) and the ingest's own
-RAW_TABLES = (*FEEDS, *LEDGER_TABLES)
 
 
 @contextlib.contextmanager

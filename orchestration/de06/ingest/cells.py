@@ -87,6 +87,3 @@ def parse_timestamp(text: str) -> dt.datetime | None:
     except ValueError:
         day = parse_date(text)
         return dt.datetime.combine(day, dt.time()) if day else None
-
-
-__all__ = ["NumberFormatError", "ParsedNumber"]

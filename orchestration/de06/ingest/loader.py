@@ -172,8 +172,11 @@ class Loader:
                 reports[path] = FileReport(path=path, feed=None, status="already_loaded")
                 continue
             seen.add(digest)
-            too_large = path.stat().st_size > self.settings.max_file_mb * 1024 * 1024
-            signature = None if too_large else self._plain_dossier_signature(path)
+            try:  # a file over the limit goes to ``load``, which refuses it
+                self._refuse_if_too_large(path, "parquet", None)
+                signature = self._plain_dossier_signature(path)
+            except IngestError:
+                signature = None
             if signature is None:
                 reports[path] = self.load(path)
             else:

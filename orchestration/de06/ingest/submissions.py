@@ -11,17 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from de06.contracts import SUBMISSIONS
-from de06.ingest.cells import (
-    NumberFormatError,
-    ParsedNumber,
-    cell_number,
-    cell_text,
-    formula_problems,
-    parse_date,
-)
+from de06.ingest.cells import cell_number, cell_text, formula_problems, parse_date
 from de06.ingest.context import LoadContext
 from de06.ingest.files import read_feed_rows
 from de06.ingest.verdicts import FileReport, Problem
+from de06.numbers import NumberFormatError, ParsedNumber
 from de06.periods import Period, parse_period
 
 FEED = SUBMISSIONS
