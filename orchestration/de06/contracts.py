@@ -35,21 +35,26 @@ class Column:
 class Feed:
     name: str  # also the landing folder (landing/<name>/) and the raw table (raw.<name>)
     title_vi: str
-    detect_by: str  # a header naming this column is this feed's (when not in its folder)
+    # a header naming this column is this feed's (when not in its folder); None for a feed
+    # told by its file name (``name_pattern``)
+    detect_by: str | None
     formats: tuple[str, ...]  # the file formats accepted
     columns: tuple[Column, ...]
     key: tuple[str, ...]  # what one version is of
     winner: str  # which version wins, in words (the ingest and the staging models apply it)
     reasons: tuple[str, ...]  # the row-level reason codes this feed's checks give
-    # small files typed by people, parsed cell by cell in Python: held to the sheet size limit
-    # (Settings.max_sheet_mb) as well as to the file size limit
-    typed_by_people: bool = False
+    # small files (typed by people, or the portal's answers) parsed whole in Python: held to
+    # the sheet size limit (Settings.max_sheet_mb) as well as to the file size limit
+    parsed_in_python: bool = False
     # the raw table's columns after the contract's: extra columns as JSON, the load, the row
     bookkeeping: tuple[str, ...] = (
         "extra_columns json",
         "_load_id bigint not null",
         "_row_number bigint not null",
     )
+    # a feed told by its file name: the name's pattern (a regular expression), in words
+    name_pattern: str | None = None
+    name_pattern_words: str = ""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -129,6 +134,15 @@ REASONS: dict[str, tuple[str, str]] = {
     "duplicate_columns": ("a column name appears twice", "Tệp có cột trùng tên"),
     "empty_file": ("the file holds no rows", "Tệp không có dữ liệu"),
     "unknown_feed": ("not a known feed", "Không nhận ra loại dữ liệu của tệp"),
+    "bad_file_name": (
+        "the file name does not say what the file holds",
+        "Tên tệp không đúng quy ước (không rõ trang, kỳ hoặc ngày tải)",
+    ),
+    "portal_error": ("the portal answered with an error", "Cổng DVC quốc gia trả về lỗi"),
+    "unmatched_unit": (
+        "no unit of the warehouse has this name",
+        "Không khớp được tên đơn vị với danh mục",
+    ),
 }
 FILE_REASONS = (
     "unreadable_file",
@@ -137,6 +151,8 @@ FILE_REASONS = (
     "duplicate_columns",
     "empty_file",
     "unknown_feed",
+    "bad_file_name",
+    "portal_error",
 )
 
 
@@ -222,7 +238,7 @@ SUBMISSIONS = Feed(
         Column("rank", "integer"),
         Column("ranked_of", "integer"),
     ),
-    typed_by_people=True,
+    parsed_in_python=True,
     key=("unit_code", "period", "indicator_code", "dimension"),
     winner="the later load (in one file: identical rows, the first; different rows, neither)",
     reasons=(
@@ -261,7 +277,7 @@ TASKS = Feed(
         Column("status", required=True, values=("done", "in_progress", "not_started")),
         Column("updated_at", "timestamp", required=True),
     ),
-    typed_by_people=True,
+    parsed_in_python=True,
     key=("unit_code", "year", "task_id"),
     winner="the newest updated_at, then the later load and row",
     reasons=(
@@ -273,7 +289,84 @@ TASKS = Feed(
     ),
 )
 
-FEEDS: dict[str, Feed] = {feed.name: feed for feed in (DOSSIERS, SUBMISSIONS, TASKS)}
+# the national portal's evaluation pages of the 766 index (spec/index766.md §2): page -> group
+PORTAL766_PAGES = {
+    "transparency": "CKMB",
+    "dvc-progress-tree": "TDGQ",
+    "provide-online-tree": "CLGQ",
+    "formality-online-payment-tree": "TTTT",
+    "handling-satisfaction": "MDHL",
+    "dossier-digitized": "MDSH",
+}
+
+PORTAL766 = Feed(
+    name="portal766",
+    title_vi="Kết quả đánh giá Bộ chỉ số 766 của Cổng DVC quốc gia",
+    detect_by=None,
+    name_pattern=(
+        r"portal766__(?P<page>[^_.]+)__(?P<period>[^_.]+)(?:__(?P<captured>[^_.]+))?\.json"
+    ),
+    name_pattern_words="portal766__<page>__<period>[__<captured YYYY-MM-DD>].json",
+    formats=("json",),
+    parsed_in_python=True,
+    # one row per unit of the page and metric of the unit (a tree page's unit: one row, its
+    # group's); the file's name gives page, period and capture date
+    columns=(
+        Column("page", required=True, values=tuple(PORTAL766_PAGES)),
+        Column("period", required=True),
+        Column("captured_on", "date", required=True),
+        Column(
+            "unit_code",
+            required=True,
+            normalised=True,
+            description="the warehouse's unit, matched by name (de06.portal_units)",
+        ),
+        Column(
+            "is_parent",
+            "boolean",
+            required=True,
+            description="the page's overview or parent (the province), else one of its units",
+        ),
+        Column("department_id", required=True),
+        Column("department_code"),
+        Column("department_name", required=True, normalised=True),
+        Column("department_type"),
+        Column("department_level"),
+        Column("unit_total_score", "double"),
+        Column("unit_total_max_score", "double"),
+        Column("unit_ratio", "double"),
+        Column("metric_code", required=True),
+        Column("metric_name", normalised=True),
+        Column("numerator", "double"),
+        Column("denominator", "double"),
+        Column("ratio", "double"),
+        Column("score", "double"),
+        Column("max_score", "double"),
+        Column("data_quality_status"),
+        Column("data_quality_message"),
+        # the tree pages' counts (progress; payment A, B, C; the parent's channels)
+        Column("total_received", "double"),
+        Column("total_on_time", "double"),
+        Column("total_overdue", "double"),
+        Column("total_completed", "double"),
+        Column("avg_processing_days", "double"),
+        Column("dossiers_paid_online", "double"),
+        Column("dossiers_with_obligation", "double"),
+        Column("fee_procedures_paying_online", "double"),
+        Column("fee_procedures_fee_synced", "double"),
+        Column("fee_procedures", "double"),
+        Column("fee_procedures_distinct", "double"),
+        Column("channel_online", "double"),
+        Column("channel_direct", "double"),
+        Column("channel_postal", "double"),
+        Column("channel_total", "double"),
+    ),
+    key=("page", "period", "unit_code", "metric_code"),
+    winner="the latest capture of the page and period, then the later load (both kept)",
+    reasons=("unmatched_unit", "bad_number", "negative", "missing_value", "duplicate_row"),
+)
+
+FEEDS: dict[str, Feed] = {feed.name: feed for feed in (DOSSIERS, SUBMISSIONS, TASKS, PORTAL766)}
 # the ingest's own tables beside the feeds' (warehouse.RAW_DDL), and every raw table
 LEDGER_TABLES = ("load_files", "quarantine")
 RAW_TABLES = ("load_files", *FEEDS, "quarantine")

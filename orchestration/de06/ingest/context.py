@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
@@ -25,6 +26,7 @@ class LoadContext:
     con: duckdb.DuckDBPyConnection
     ref: Reference
     pads: tuple[bytes, bytes]
+    seeds_dir: Path  # the reference the portal's unit names are matched to
     today: dt.date = field(default_factory=dt.date.today)
     _unit_validity_loaded: bool = False
 

@@ -20,7 +20,7 @@ from de06.ingest.cells import Row, Uncomputed
 from de06.ingest.sqltext import duckdb_path, nfc
 from de06.ingest.verdicts import FileReport, IngestError
 
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx"}
+SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx", ".json": "json"}
 HEADER_SEARCH_ROWS = 10  # title rows above the header row are skipped, up to this many
 
 
@@ -33,11 +33,21 @@ def file_hash(path: Path) -> str:
 
 
 def iter_feed_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """The files named, and the feed files under the folders named. A JSON file in a folder is
+    a feed file when a feed told by its name claims it (``portal766__…`` or in
+    ``portal766/``): other JSON (a generator's summary, a tool's settings) is not a feed."""
+    named = [feed.name for feed in FEEDS.values() if feed.name_pattern]
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and child.suffix.lower() in SUFFIXES:
-                    yield child
+                if not child.is_file() or child.suffix.lower() not in SUFFIXES:
+                    continue
+                if child.suffix.lower() == ".json" and not any(
+                    child.parent.name == feed or child.name.lower().startswith(f"{feed}__")
+                    for feed in named
+                ):
+                    continue
+                yield child
         else:
             yield path
 
@@ -142,7 +152,7 @@ def find_header(numbered: list[Row]) -> tuple[list[str], int]:
     one header (a group heading merged over several columns, the names in the row below).
     Without a key column the first row is taken (and its missing columns are reported).
     """
-    keys = {feed.detect_by for feed in FEEDS.values()}
+    keys = {feed.detect_by for feed in FEEDS.values() if feed.detect_by}
     known = {c for feed in FEEDS.values() for c in feed.column_names}
     for i, (n, cells) in enumerate(numbered[:HEADER_SEARCH_ROWS]):
         header = header_names(cells)
@@ -178,10 +188,17 @@ def file_header(con: duckdb.DuckDBPyConnection, path: Path, kind: str) -> list[s
 
 
 def detect_feed(path: Path) -> str:
-    """Which feed a file belongs to: by its folder (landing/<feed>/), else by its header."""
+    """Which feed a file belongs to: by its folder (landing/<feed>/), by its name (a feed
+    told by its name, e.g. ``portal766__…``), else by its header."""
     if path.parent.name in FEEDS:
         return path.parent.name
+    for feed in FEEDS.values():
+        if feed.name_pattern and path.name.lower().startswith(f"{feed.name}__"):
+            return feed.name
     kind = SUFFIXES.get(path.suffix.lower())
+    if kind == "json":
+        named = " or ".join(f.name_pattern_words for f in FEEDS.values() if f.name_pattern)
+        raise IngestError("unknown_feed", f"a JSON file must be named {named}")
     if kind == "parquet":
         con = duckdb.connect()
         try:
@@ -199,9 +216,9 @@ def detect_feed(path: Path) -> str:
         cols = read_table(path)[0] if kind == "xlsx" else csv_header(path)
         cols = [nfc(c).strip().lower() for c in cols]
     for feed in FEEDS.values():
-        if feed.detect_by in cols:
+        if feed.detect_by and feed.detect_by in cols:
             return feed.name
-    *first, last = [feed.detect_by for feed in FEEDS.values()]
+    *first, last = [feed.detect_by for feed in FEEDS.values() if feed.detect_by]
     raise IngestError(
         "unknown_feed", f"cannot tell which feed this is (no {', '.join(first)} or {last} column)"
     )

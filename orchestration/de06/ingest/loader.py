@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from de06.contracts import FEEDS
-from de06.ingest import dossiers, submissions, tasks
+from de06.ingest import dossiers, portal766, submissions, tasks
 from de06.ingest.context import LoadContext, hmac_pads
 from de06.ingest.files import SUFFIXES, detect_feed, file_hash, iter_feed_files
 from de06.ingest.ledger import Ledger
@@ -46,6 +46,7 @@ FEED_LOADS: dict[str, FeedLoad] = {
     "dossiers": dossiers.load,
     "submissions": submissions.load,
     "tasks": tasks.load,
+    "portal766": portal766.load,
 }
 
 
@@ -57,7 +58,9 @@ class Loader:
         # read first, outside any file's verdict: a missing or empty key stops the run
         pads = hmac_pads(settings.pseudonym_key())
         self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
-        self.ctx = LoadContext(self.con, load_reference(settings.seeds_dir), pads)
+        self.ctx = LoadContext(
+            self.con, load_reference(settings.seeds_dir), pads, settings.seeds_dir
+        )
         self.ledger = Ledger(self.con, settings.quarantine_dir, settings.max_sheet_mb)
 
     def close(self) -> None:
@@ -126,7 +129,7 @@ class Loader:
         reads the whole workbook); then the sheet limit for a feed typed by people."""
         size = path.stat().st_size
         limits = [(self.settings.max_file_mb, "DE06_MAX_FILE_MB", "feed files")]
-        if kind == "xlsx" or (feed is not None and FEEDS[feed].typed_by_people):
+        if kind == "xlsx" or (feed is not None and FEEDS[feed].parsed_in_python):
             limits.append(
                 (self.settings.max_sheet_mb, "DE06_MAX_SHEET_MB", f"{feed or kind} files")
             )
