@@ -1,5 +1,5 @@
--- The portal's 766 export, current captures only: for each page and period the latest capture
--- (then the latest load) wins; the earlier captures stay in the raw layer. Each row gets its
+-- The portal's 766 export, current captures only: for each page, period and province the
+-- latest capture (then the latest load) wins; the earlier captures stay in the raw layer. Each row gets its
 -- period's bounds, its unit as it was in the period, whether the capture was taken before the
 -- period ended (provisional) and the file it came from.
 
@@ -11,23 +11,28 @@ evaluations as (
 
 ),
 
+-- one capture per file: the page and period of a province (the page's parent)
+loads as (
+
+    select
+        load_id,
+        page,
+        period,
+        any_value(captured_on) as captured_on,
+        max(case when is_parent then unit_code end) as province_code
+    from evaluations
+    group by load_id, page, period
+
+),
+
 captures as (
 
     select
-        page,
-        period,
-        load_id,
+        *,
         row_number() over (
-            partition by page, period order by captured_on desc, load_id desc
+            partition by page, period, province_code order by captured_on desc, load_id desc
         ) as capture_rank
-    from (
-        select distinct
-            page,
-            period,
-            load_id,
-            captured_on
-        from evaluations
-    ) as loads
+    from loads
 
 ),
 
@@ -105,9 +110,7 @@ select
     f.file_name as source_file
 from evaluations as e
 inner join captures as c
-    on e.page = c.page
-        and e.period = c.period
-        and e.load_id = c.load_id
+    on e.load_id = c.load_id
         and c.capture_rank = 1
 inner join periods as p on e.period = p.period
 left join units as u

@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from de06.generate_portal766 import write_exports
 from de06.generate_sheets import write_submissions, write_tasks
 from de06.reference import REFORM_DATE, Reference, load_reference
 
@@ -54,6 +55,10 @@ class GenerateConfig:
     outage_dept_share: float = 0.6  # of the province's departmental dossiers from the merger on
     portal_stale_status_share: float = 0.01  # finished in the province, still open on the portal
     portal_only_share: float = 0.003  # filed on the portal, never in the provincial system
+    # the national portal's 766 evaluation export (landing/portal766/) of one province for
+    # the months and quarters after the reorganisation: the province the outage province
+    # merged into (else the first generated)
+    portal_export: bool = True
 
 
 def _months(start: str, count: int) -> list[dt.date]:
@@ -301,6 +306,21 @@ class _Generator:
         i = earlier.schema.get_field_index("updated_at")
         return earlier.set_column(i, "updated_at", _ts(received_col + np.timedelta64(3600, "s")))
 
+    def export_province(self) -> str:
+        """The province whose 766 export is written: the outage province's successor."""
+        merged = self.ref.province_merger.get(self.cfg.outage_province)
+        return merged if merged in self.new_provinces else self.new_provinces[0]
+
+    def of_province(self, table: pa.Table, province: str) -> pa.Table:
+        """The dossiers one province's units handle (after the reorganisation)."""
+        agency = table.column("agency_code").to_pylist()
+        communes = self.ref.communes_new
+        keep = [
+            a.split(".", 1)[0] == province if "." in a else communes.get(a) == province
+            for a in agency
+        ]
+        return table.filter(pa.array(keep))
+
     def outage_agency(self) -> str:
         return f"{self.cfg.outage_province}.{self.cfg.outage_dept}"
 
@@ -402,9 +422,16 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
     dossier_dir = out / "dossiers"
     dossier_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
+    export_province = gen.export_province() if cfg.portal_export else None
+    export_tables: dict[dt.date, tuple[pa.Table, pa.Table]] = {}
     for no, month in enumerate(months):
         table = gen.merged_department_load(gen.dossiers_for_month(month, no, snapshot), month)
         portal = gen.national_copy(table, month)
+        if export_province is not None and month >= ref.reform_date:
+            export_tables[month] = (
+                gen.of_province(table, export_province),
+                gen.of_province(portal, export_province),
+            )
         tag = f"{month:%Y-%m}"
         if no >= len(months) - cfg.csv_months:
             _write_csv(table, dossier_dir / f"dossiers_provincial_{tag}.csv")
@@ -412,6 +439,19 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
             pq.write_table(table, dossier_dir / f"dossiers_provincial_{tag}.parquet")
         pq.write_table(portal, dossier_dir / f"dossiers_national_portal_{tag}.parquet")
         rows += table.num_rows + portal.num_rows
+    exports = (
+        write_exports(
+            ref,
+            seeds_dir,
+            export_province,
+            export_tables,
+            out / "portal766",
+            cfg.seed,
+            dt.date.today(),
+        )
+        if export_province is not None
+        else []
+    )
     submissions = write_submissions(gen, months, out / "submissions")
     tasks = write_tasks(gen, months, out / "tasks")
     summary = {
@@ -422,6 +462,8 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
         "provinces_after": len(gen.new_provinces),
         "submission_files": len(submissions),
         "task_file": tasks.name,
+        "portal766_files": len(exports),
+        "portal766_province": export_province,
         "sync_outage": None
         if gen.outage is None
         else {

@@ -10,6 +10,7 @@ what-if plans.
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -267,3 +268,68 @@ def test_the_documented_scenario_query_shows_the_outage(built: Built) -> None:
     )
     assert by_period["2025-03"]["sync_points_lost"] > 1.0
     assert by_period["2025-03"]["portal_has_pct"] < by_period["2025-03"]["says_synced_pct"] - 20
+
+
+def test_the_portals_export_is_held_as_published_and_its_rules_reproduced(built: Built) -> None:
+    """The generated export (de06.generate_portal766, the portal's rules in plain Python) loads
+    whole: every unit matched, every published group and total kept as published, and every
+    confirmed component's points_by_rule equal to the published points to the cent."""
+    exports = sorted((built.generated / "portal766").glob("portal766__*.json"))
+    assert exports, "the generator wrote no export"
+    units_published: set[tuple[str, str]] = set()
+    groups_published: dict[tuple[str, str, str], float] = {}
+    for path in exports:
+        page, period = path.name.split("__")[1:3]
+        data = json.loads(path.read_text(encoding="utf-8"))["data"]
+        tree = page.endswith("-tree")
+        parent = data["parent" if tree else "overview"]
+        for n, unit in enumerate([parent, *data["children" if tree else "evaluation"]]):
+            units_published.add((unit["departmentName"], period))
+            score = unit.get("totalScore") if not tree or n == 0 else unit.get("score")
+            groups_published[(unit["departmentName"], period, GROUP_OF_PAGE[page])] = score
+    rows = published(
+        built,
+        "select portal_department_name, period, group_code, group_points, total_points,"
+        " groups_published from marts.fct_index_766_published_groups",
+    )
+    held = {(name, period, group): points for name, period, group, points, _, _ in rows}
+    assert held == groups_published
+    for name, period, _, _, total, count in rows:
+        assert count == 6 and total is not None, (name, period)
+        groups = [v for (n, p, _), v in groups_published.items() if (n, p) == (name, period)]
+        assert total == pytest.approx(sum(groups), abs=1e-9)
+    by_status = dict(
+        published(
+            built,
+            "select rule_status, count(*) filter (where points_by_rule is not null"
+            " and points is not null and points_by_rule <> points)"
+            " from marts.fct_index_766_published group by all",
+        )
+    )
+    assert by_status["confirmed"] == 0
+    (components,) = published(
+        built,
+        "select count(*), count(distinct component_code), count(distinct unit_code)"
+        " from marts.fct_index_766_published where rule_status = 'confirmed'"
+        " and points_by_rule is not null",
+    )
+    assert components[1] == 16 and components[2] == len({n for n, _ in units_published})
+    assert raw_quarantine_of(built, "portal766") == []
+
+
+GROUP_OF_PAGE = {
+    "transparency": "CKMB",
+    "dvc-progress-tree": "TDGQ",
+    "provide-online-tree": "CLGQ",
+    "formality-online-payment-tree": "TTTT",
+    "handling-satisfaction": "MDHL",
+    "dossier-digitized": "MDSH",
+}
+
+
+def raw_quarantine_of(built: Built, feed: str) -> list[tuple]:
+    con = duckdb.connect(str(built.settings.warehouse_db), read_only=True)
+    try:
+        return con.execute("select * from raw.quarantine where feed = ?", [feed]).fetchall()
+    finally:
+        con.close()

@@ -183,9 +183,18 @@ def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list
     problems: list[Problem] = []
     good: list[tuple[Any, ...]] = []
     seen: set[str] = set()
+    seen_units: dict[str, str] = {}
     for n, unit, is_parent in units:
         rows, unit_problems = unit_rows(names, province, page, period, unit, is_parent, n)
         department_id = text(unit.get("departmentId")) if isinstance(unit, dict) else None
+        unit_code = rows[0][0] if rows else None
+        if not unit_problems and unit_code in seen_units:
+            name = text(unit.get("departmentName"))
+            message = (
+                f"'{name}' names unit {unit_code}, as '{seen_units[unit_code]}' does already "
+                "(settle it in seeds/index_766/index_766_unit_overrides.csv)"
+            )
+            unit_problems = [Problem(n, "departmentName", name, "duplicate_row", message)]
         if not unit_problems and department_id in seen:
             unit_problems = [Problem(n, "departmentId", department_id, "duplicate_row",
                                      f"unit {department_id} appears twice in the file")]  # fmt: skip
@@ -193,14 +202,17 @@ def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list
             problems += unit_problems
             continue
         seen.add(department_id or "")
+        seen_units[unit_code or ""] = text(unit.get("departmentName")) or ""
         common = (page, period.code, captured)
         good += [(*common, *row, None, load_id, n) for row in rows]
     if good:
         marks = ", ".join("?" for _ in range(len(FEED.columns) + 3))
         ctx.con.executemany(f"insert into raw.{FEED.name} values ({marks})", good)
+    # a later capture of the page, period and province already loaded: this one is superseded
     later = ctx.con.execute(
-        f"select count(*) from raw.{FEED.name} where page = ? and period = ? and captured_on > ?",
-        [page, period.code, captured],
+        f"select count(*) from raw.{FEED.name} where page = ? and period = ? and is_parent"
+        " and unit_code = ? and captured_on > ?",
+        [page, period.code, province, captured],
     ).fetchone()
     accepted = len(units) - len({p.row_number for p in problems})
     report.superseded = accepted if later and later[0] else 0
