@@ -1,8 +1,11 @@
--- Every component of the Decision 766 index for every unit and period that has dossiers or a
--- published score: its rate and points under the weights version in force on the period's last
--- day. Points = max_points × min(1, rate / full_points_at). A component the dossier feed cannot
--- compute (`not_in_feed`) or whose denominator is zero in the period (`no_dossiers`) has no rate
--- and no points; the index is then reported over the points that could be computed.
+-- Every component of the Decision 766 index for every unit and period that has dossiers, a
+-- published score or the portal's export: its rate and points under the weights version in
+-- force on the period's last day. Points = max_points × min(1, rate / full_points_at), rounded
+-- the portal's way where the version says so; a zero denominator gives what the version says
+-- (0, full points, or none). A component the dossier feed cannot compute (`not_in_feed`) or
+-- without dossiers (`no_dossiers`) has no points of its own; beside every component, the
+-- points the portal published (its export), and the points on the portal's scale: recomputed
+-- where the feed allows, else published, else missing.
 
 with
 
@@ -23,6 +26,27 @@ published as (
         period_end
     from {{ ref('int_indicator_values__submissions') }}
     where indicator_code = 'index_766_score'
+
+),
+
+-- the portal's export: its components' counts and points
+exported as (
+
+    select
+        unit_level,
+        unit_key,
+        period,
+        period_grain,
+        period_start,
+        period_end,
+        metric_code as component_code,
+        numerator as published_numerator,
+        denominator as published_denominator,
+        score as published_points,
+        is_provisional as published_is_provisional,
+        source_file as published_source_file
+    from {{ ref('int_index_766__published') }}
+    where not is_group_total and unit_key is not null
 
 ),
 
@@ -47,6 +71,17 @@ unit_periods as (
 
     select * from published
 
+    union
+
+    select distinct
+        unit_level,
+        unit_key,
+        period,
+        period_grain,
+        period_start,
+        period_end
+    from exported
+
 ),
 
 versioned as (
@@ -63,6 +98,8 @@ versioned as (
         c.component_name_en,
         c.max_points,
         c.full_points_at,
+        coalesce(c.zero_denominator, 'none') as zero_denominator,
+        coalesce(c.rounding, 'none') as rounding,
         c.numerator_measure,
         c.denominator_measure
     from unit_periods as up
@@ -95,10 +132,45 @@ rated as (
         *,
         case
             when numerator_measure is null then 'not_in_feed'
-            when coalesce(denominator, 0) = 0 then 'no_dossiers'
+            when coalesce(denominator, 0) = 0 and zero_denominator = 'none' then 'no_dossiers'
         end as missing_reason,
-        case when denominator > 0 then coalesce(numerator, 0) / denominator end as rate
+        case when denominator > 0 then coalesce(numerator, 0) / denominator end as rate,
+        case
+            when rounding = 'portal' and denominator > 0
+                then {{ portal_percent_cents('coalesce(numerator, 0)', 'denominator') | indent(16) }}
+        end as percent_cents
     from counted
+
+),
+
+scored as (
+
+    select
+        r.*,
+        case
+            when r.missing_reason is not null then null
+            when coalesce(r.denominator, 0) = 0 and r.zero_denominator = 'zero' then 0.0
+            when coalesce(r.denominator, 0) = 0 then r.max_points
+            when r.rounding = 'portal'
+                then {{ portal_points_cents(
+                    'r.percent_cents', 'r.max_points', 'cast(round(r.full_points_at * 100) as bigint)'
+                ) | indent(16) }} / cast(100 as double)
+            -- max_points × min(1, rate / full_points_at), from the counts (one rounding, not three)
+            else least(
+                r.max_points,
+                r.max_points * coalesce(r.numerator, 0) / (r.full_points_at * r.denominator)
+            )
+        end as points,
+        e.published_numerator,
+        e.published_denominator,
+        e.published_points,
+        e.published_is_provisional,
+        e.published_source_file
+    from rated as r
+    left join exported as e
+        on r.unit_key = e.unit_key
+            and r.period = e.period
+            and r.component_code = e.component_code
 
 )
 
@@ -124,12 +196,23 @@ select
     rate,
     full_points_at,
     max_points,
-    -- max_points × min(1, rate / full_points_at), from the counts (one rounding, not three)
-    case
-        when missing_reason is null
-            then least(max_points, max_points * coalesce(numerator, 0) / (full_points_at * denominator))
-    end as points,
+    points,
     missing_reason is null as is_computed,
-    missing_reason
-from rated
+    missing_reason,
+    published_numerator,
+    published_denominator,
+    published_points,
+    -- exact to the cent, as decimals (5.59 - 5.82 is -0.23, not -0.2300000000000004)
+    cast(cast(points as decimal(18, 9)) - cast(published_points as decimal(18, 9)) as double)
+        as points_difference,
+    -- the portal's scale: recomputed where the feed allows, else as the portal published it
+    coalesce(points, published_points) as scale_points,
+    case
+        when missing_reason is null then 'recomputed'
+        when published_points is not null then 'published'
+        else 'missing'
+    end as scale_points_source,
+    published_is_provisional,
+    published_source_file
+from scored
 where {{ in_periods_to_refresh() }}

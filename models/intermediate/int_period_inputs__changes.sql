@@ -33,6 +33,7 @@
     'indicator_targets',
     'index_766_components',
     'index_766_bands',
+    'int_index_766__published',
     'admin_commune_crosswalk_2025',
 ] %}
 

@@ -2,7 +2,11 @@
 -- one row per unit (as it was), period and component, with the component's group points, the
 -- unit's total, the index over the points that could be computed (0–100), its band and rank, and
 -- beside them the score, group points and rank the unit published (indicator
--- `index_766_score`; group points as dimensions named by group code).
+-- `index_766_score`; group points as dimensions named by group code). On the portal's scale
+-- (versions from July 2025): each component's points as the portal published them (its
+-- export), the difference and its likely reason, the points on the scale (recomputed, else
+-- published, marked), the total out of 100 or the components missing from it, and the rank
+-- shown: the published one where submitted, else the rank among units with a full total.
 
 with
 
@@ -50,9 +54,43 @@ groups as (
         period,
         group_code,
         {{ exact_points_sum('points') }} as group_points,
-        sum(max_points) filter (where is_computed) as group_computed_max_points
+        sum(max_points) filter (where is_computed) as group_computed_max_points,
+        case
+            when count(*) = count(scale_points) then {{ exact_points_sum('scale_points') }}
+        end as group_scale_points,
+        case
+            when count(published_points) > 0 then {{ exact_points_sum('published_points') }}
+        end as export_group_points
     from components
     group by all
+
+),
+
+reasons as (
+
+    select * from {{ ref('index_766_difference_reasons') }}
+
+),
+
+-- why the recomputed points differ from the published ones: the dossiers first (fewer or more
+-- on the portal), then the numerator (late dossiers, results not synced), then the rule
+explained as (
+
+    select
+        unit_key,
+        period,
+        component_code,
+        case
+            when points_difference is null or abs(points_difference) < 0.005 then null
+            when published_denominator < denominator then 'fewer_dossiers_on_portal'
+            when published_denominator > denominator then 'more_dossiers_on_portal'
+            when published_numerator = numerator then 'rule_differs'
+            when component_code = 'PROGRESS_ON_TIME' then 'late_counted_differently'
+            when component_code in ('ORIGINAL_RESULT_AVAILABLE', 'SO_HOA_GIAY_TO_GIAI_QUYET')
+                then 'results_not_synced'
+            else 'numerator_differs'
+        end as difference_reason
+    from components
 
 )
 
@@ -83,9 +121,19 @@ select
     c.max_points - c.points as points_lost,
     c.is_computed,
     c.missing_reason,
+    c.published_numerator,
+    c.published_denominator,
+    c.published_points,
+    c.points_difference,
+    e.difference_reason,
+    r.reason_vi as difference_reason_vi,
+    c.scale_points,
+    c.scale_points_source,
+    c.published_is_provisional,
     g.group_points,
     g.group_computed_max_points,
-    pg.value as published_group_points,
+    coalesce(pg.value, g.export_group_points) as published_group_points,
+    g.group_scale_points,
     s.total_points,
     s.computed_max_points,
     s.computed_max_points / 100.0 as computed_share_of_maximum,
@@ -101,7 +149,18 @@ select
     pt.published_ranked_of,
     s.index_score - pt.value as score_difference,
     s.rank - pt.published_rank as rank_difference,
-    coalesce(pt.source_file, pg.source_file) as published_source_file
+    s.scale_total,
+    s.scale_missing_count,
+    s.scale_missing_components,
+    s.scale_published_count,
+    s.scale_rank,
+    s.scale_ranked_of,
+    s.points_to_next_rank,
+    -- the rank shown: the published one where the unit submitted it
+    coalesce(pt.published_rank, s.scale_rank) as rank_shown,
+    case when pt.published_rank is not null then pt.published_ranked_of else s.scale_ranked_of end
+        as rank_shown_of,
+    coalesce(pt.source_file, pg.source_file, c.published_source_file) as published_source_file
 from components as c
 inner join units as u on c.unit_key = u.unit_key
 inner join scores as s on c.unit_key = s.unit_key and c.period = s.period
@@ -118,4 +177,9 @@ left join published as pg
     on c.unit_key = pg.unit_key
         and c.period = pg.period
         and c.group_code = pg.dimension
+left join explained as e
+    on c.unit_key = e.unit_key
+        and c.period = e.period
+        and c.component_code = e.component_code
+left join reasons as r on e.difference_reason = r.reason_code
 where {{ in_periods_to_refresh('c.period') }}

@@ -162,7 +162,8 @@ select
     score as points,
     max_points,
     points_by_rule,
-    points_by_rule - score as points_difference,
+    cast(cast(points_by_rule as decimal(18, 9)) - cast(score as decimal(18, 9)) as double)
+        as points_difference,
     rule,
     scope,
     rule_status,

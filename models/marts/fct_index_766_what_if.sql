@@ -5,6 +5,8 @@
 -- denominator into one of the numerator (a late dossier resolved on time, a cash payment made
 -- online): a component gives max_points / (full_points_at × denominator) points per dossier up
 -- to its full points, so the plan takes the components with the most points per dossier first.
+-- Where the version has no bands (the portal's scale from July 2025: no sourced thresholds)
+-- the plan aims at the next rank instead: the points to the total of the unit just above.
 
 with
 
@@ -69,7 +71,6 @@ planned as (
 
 allocated as (
 
-    -- DuckDB's least() skips nulls: without a next band there is no plan
     select
         p.*,
         s.unit_code,
@@ -82,10 +83,15 @@ allocated as (
         s.next_band_name_vi,
         s.next_band_min_score,
         s.points_to_next_band,
+        s.points_to_next_rank,
         case
-            when s.next_band_code is not null
-                then greatest(0, least(p.points_lost, s.points_to_next_band - p.points_before))
-        end as plan_points
+            when s.next_band_code is not null then 'next_band'
+            when s.points_to_next_rank is not null then 'next_rank'
+        end as plan_target,
+        case
+            when s.next_band_code is not null then s.points_to_next_band
+            else s.points_to_next_rank
+        end as points_to_target
     from planned as p
     inner join scores as s on p.unit_key = s.unit_key and p.period = s.period
 
@@ -121,10 +127,23 @@ select
     p.next_band_name_vi,
     p.next_band_min_score,
     p.points_to_next_band,
+    p.points_to_next_rank,
+    p.plan_target,
+    p.points_to_target,
     p.plan_points,
     cast(ceil(p.plan_points / p.points_per_dossier - 1e-9) as bigint) as plan_dossiers,
-    p.points_available >= p.points_to_next_band as next_band_reachable
-from allocated as p
+    p.points_available >= p.points_to_next_band as next_band_reachable,
+    p.points_available >= p.points_to_target as target_reachable
+from (
+    select
+        *,
+        -- DuckDB's least() skips nulls: without a target there is no plan
+        case
+            when points_to_target is not null
+                then greatest(0, least(points_lost, points_to_target - points_before))
+        end as plan_points
+    from allocated
+) as p
 inner join {{ ref('index_766_components') }} as i
     on p.weights_version = i.weights_version
         and p.component_code = i.component_code

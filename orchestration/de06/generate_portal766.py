@@ -91,8 +91,8 @@ class Unit:
     name: str  # as the portal writes it
     kind: str  # PROVINCE | PROVINCIAL_DEPARTMENT | COMMUNE_PEOPLE_COMMITTEE
     portal_id: int
-    counts: dict[str, float]
-    provincial_received: float
+    counts: dict[str, int]
+    provincial_received: int
 
 
 class PortalExport:
