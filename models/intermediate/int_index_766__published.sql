@@ -88,6 +88,8 @@ select
     e.metric_code,
     e.metric_name,
     e.is_group_total,
+    -- the unit's points on the page: a metric page's total, a tree page's single row
+    e.is_group_total or e.page like '%-tree' as is_group_figure,
     e.unit_total_score,
     e.unit_total_max_score,
     e.numerator,

@@ -66,6 +66,21 @@ groups as (
 
 ),
 
+-- the unit's total as the portal published it: its six groups' points, once all are loaded
+published_totals as (
+
+    select
+        unit_key,
+        period,
+        case
+            when count(distinct group_code) = 6 then {{ exact_points_sum('score') }}
+        end as published_total
+    from {{ ref('int_index_766__published') }}
+    where is_group_figure
+    group by unit_key, period
+
+),
+
 reasons as (
 
     select * from {{ ref('index_766_difference_reasons') }}
@@ -150,6 +165,7 @@ select
     s.index_score - pt.value as score_difference,
     s.rank - pt.published_rank as rank_difference,
     s.scale_total,
+    ptot.published_total,
     s.scale_missing_count,
     s.scale_missing_components,
     s.scale_published_count,
@@ -182,4 +198,5 @@ left join explained as e
         and c.period = e.period
         and c.component_code = e.component_code
 left join reasons as r on e.difference_reason = r.reason_code
+left join published_totals as ptot on c.unit_key = ptot.unit_key and c.period = ptot.period
 where {{ in_periods_to_refresh('c.period') }}

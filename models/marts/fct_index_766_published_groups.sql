@@ -22,11 +22,9 @@ groups as (
         period,
         any_value(period_grain) as period_grain,
         group_code,
-        -- a metric page's unit total; a tree page's single row is the group
-        max(case when is_group_total or page like '%-tree' then score end) as group_points,
-        max(case when is_group_total or page like '%-tree' then max_score end) as group_max_points,
-        sum(case when not is_group_total and page not like '%-tree' then score end)
-            as components_points,
+        max(case when is_group_figure then score end) as group_points,
+        max(case when is_group_figure then max_score end) as group_max_points,
+        sum(case when not is_group_figure then score end) as components_points,
         any_value(captured_on) as captured_on,
         bool_or(is_provisional) as is_provisional,
         any_value(source_file) as source_file

@@ -55,10 +55,11 @@ class GenerateConfig:
     outage_dept_share: float = 0.6  # of the province's departmental dossiers from the merger on
     portal_stale_status_share: float = 0.01  # finished in the province, still open on the portal
     portal_only_share: float = 0.003  # filed on the portal, never in the provincial system
-    # the national portal's 766 evaluation export (landing/portal766/) of one province for
-    # the months and quarters after the reorganisation: the province the outage province
-    # merged into (else the first generated)
+    # the national portal's 766 evaluation export (landing/portal766/<province>/): every
+    # province's quarters after the reorganisation, and the months too for this many (the one
+    # the outage province merged into first)
     portal_export: bool = True
+    portal_export_monthly_provinces: int = 3
 
 
 def _months(start: str, count: int) -> list[dt.date]:
@@ -306,10 +307,11 @@ class _Generator:
         i = earlier.schema.get_field_index("updated_at")
         return earlier.set_column(i, "updated_at", _ts(received_col + np.timedelta64(3600, "s")))
 
-    def export_province(self) -> str:
-        """The province whose 766 export is written: the outage province's successor."""
+    def export_provinces(self) -> list[str]:
+        """The provinces whose 766 export is written: the outage province's successor first."""
         merged = self.ref.province_merger.get(self.cfg.outage_province)
-        return merged if merged in self.new_provinces else self.new_provinces[0]
+        first = [merged] if merged in self.new_provinces else []
+        return first + [p for p in self.new_provinces if p not in first]
 
     def of_province(self, table: pa.Table, province: str) -> pa.Table:
         """The dossiers one province's units handle (after the reorganisation)."""
@@ -422,15 +424,17 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
     dossier_dir = out / "dossiers"
     dossier_dir.mkdir(parents=True, exist_ok=True)
     rows = 0
-    export_province = gen.export_province() if cfg.portal_export else None
-    export_tables: dict[dt.date, tuple[pa.Table, pa.Table]] = {}
+    export_provinces = gen.export_provinces() if cfg.portal_export else []
+    export_tables: dict[str, dict[dt.date, tuple[pa.Table, pa.Table]]] = {
+        p: {} for p in export_provinces
+    }
     for no, month in enumerate(months):
         table = gen.merged_department_load(gen.dossiers_for_month(month, no, snapshot), month)
         portal = gen.national_copy(table, month)
-        if export_province is not None and month >= ref.reform_date:
-            export_tables[month] = (
-                gen.of_province(table, export_province),
-                gen.of_province(portal, export_province),
+        for province in export_provinces if month >= ref.reform_date else []:
+            export_tables[province][month] = (
+                gen.of_province(table, province),
+                gen.of_province(portal, province),
             )
         tag = f"{month:%Y-%m}"
         if no >= len(months) - cfg.csv_months:
@@ -439,19 +443,15 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
             pq.write_table(table, dossier_dir / f"dossiers_provincial_{tag}.parquet")
         pq.write_table(portal, dossier_dir / f"dossiers_national_portal_{tag}.parquet")
         rows += table.num_rows + portal.num_rows
-    exports = (
-        write_exports(
-            ref,
-            seeds_dir,
-            export_province,
-            export_tables,
-            out / "portal766",
-            cfg.seed,
-            dt.date.today(),
+    exports = [
+        path
+        for n, province in enumerate(export_provinces)
+        for path in write_exports(
+            ref, seeds_dir, province, export_tables[province], out / "portal766" / province,
+            cfg.seed + int(province), dt.date.today(),
+            monthly=n < cfg.portal_export_monthly_provinces,
         )
-        if export_province is not None
-        else []
-    )
+    ]  # fmt: skip
     submissions = write_submissions(gen, months, out / "submissions")
     tasks = write_tasks(gen, months, out / "tasks")
     summary = {
@@ -463,7 +463,7 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
         "submission_files": len(submissions),
         "task_file": tasks.name,
         "portal766_files": len(exports),
-        "portal766_province": export_province,
+        "portal766_provinces": export_provinces,
         "sync_outage": None
         if gen.outage is None
         else {

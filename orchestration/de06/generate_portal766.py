@@ -436,15 +436,19 @@ def write_exports(
     out: Path,
     seed: int,
     today: dt.date,
+    monthly: bool = True,
 ) -> list[Path]:
     """Write the six pages of ``province`` for every period the months in ``tables`` cover
-    (provincial and portal dossiers per month), captured five days after each period (a
-    capture still in the future is not written). Returns the files."""
+    (provincial and portal dossiers per month; ``monthly``: the months too, else the quarters
+    only), captured five days after each period (a capture still in the future is not
+    written). Returns the files."""
     rng = np.random.default_rng(seed + 766)
     export = PortalExport(ref, seeds_dir, province, rng)
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for period in export_periods(sorted(tables), ref.reform_date):
+        if period.grain == "month" and not monthly:
+            continue
         captured = period.end + dt.timedelta(days=5)
         if captured > today:
             continue

@@ -84,6 +84,7 @@ class ReportData:
     tasks: dict[str, Any] | None = None
     not_reported: list[dict[str, Any]] = field(default_factory=list)
     index_766: dict[str, Any] | None = None
+    index_766_components: list[dict[str, Any]] = field(default_factory=list)
 
 
 def safe_text(value: object) -> str:
@@ -169,17 +170,7 @@ def load(con: duckdb.DuckDBPyConnection, unit_code: str, period_code: str) -> Re
         """,
         [period.start, period.end, unit.level, unit.key, unit.key],
     )
-    index = rows(
-        con,
-        """
-        select distinct index_score, band_name_vi, total_points, computed_max_points, rank,
-            ranked_of, published_score, published_rank, published_ranked_of
-        from marts.fct_index_766
-        where unit_key = ? and period = ?
-        """,
-        [unit.key, period.code],
-    )
-    data.index_766 = index[0] if index else None
+    _load_index_766(con, data)
     return data
 
 
@@ -217,3 +208,32 @@ def make_report(published_db: Path, unit_code: str, period_code: str, out_dir: P
         write_xlsx(data, out_dir / f"{stem}.xlsx"),
         write_html(data, out_dir / f"{stem}.html"),
     ]
+
+
+def _load_index_766(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """The unit's 766 index: recomputed, on the portal's scale, and per component."""
+    index = rows(
+        con,
+        """
+        select distinct f.index_score, f.band_name_vi, f.total_points, f.computed_max_points,
+            f.rank, f.ranked_of, f.published_score, f.published_rank, f.published_ranked_of,
+            f.scale_total, f.scale_missing_components, f.rank_shown, f.rank_shown_of,
+            f.points_to_next_rank, f.published_total as portal_total
+        from marts.fct_index_766 as f
+        where f.unit_key = ? and f.period = ?
+        """,
+        [data.unit.key, data.period.code],
+    )
+    data.index_766 = index[0] if index else None
+    # on the portal's scale: each component recomputed and published, and why they differ
+    data.index_766_components = rows(
+        con,
+        """
+        select group_code, component_name_vi, points, published_points, points_difference,
+            scale_points, scale_points_source, difference_reason_vi, max_points
+        from marts.fct_index_766
+        where unit_key = ? and period = ? and (published_points is not null or is_computed)
+        order by group_code, component_code
+        """,
+        [data.unit.key, data.period.code],
+    )

@@ -50,6 +50,7 @@ def write_html(data: ReportData, path: Path) -> Path:
     out += _not_reported(data)
     if data.index_766 is not None:
         out += _index(data.index_766)
+        out += _index_components(data.index_766_components)
     out.append(
         f'<p class="note">Lập ngày {dt.date.today():%d/%m/%Y} bằng de06 report từ cơ sở dữ liệu '
         "đã công bố; mọi số liệu truy về được các dòng dữ liệu gốc.</p></body></html>"
@@ -149,6 +150,7 @@ def _not_reported(data: ReportData) -> list[str]:
 
 def _index(i: dict[str, Any]) -> list[str]:
     rank = f"{i['rank']}/{i['ranked_of']}" if i["rank"] is not None else "—"
+    scale_rank = f"{i['rank_shown']}/{i['rank_shown_of']}" if i["rank_shown"] is not None else "—"
     published = (
         format_vn(i["published_score"], "points") if i["published_score"] is not None else "—"
     )
@@ -158,5 +160,41 @@ def _index(i: dict[str, Any]) -> list[str]:
         "<th>Xếp loại</th>" + _td(i["band_name_vi"]) + "</tr>",
         "<tr><th>Xếp hạng</th>" + _td(rank, True),
         "<th>Điểm công bố</th>" + _td(published, True) + "</tr>",
+        "<tr><th>Tổng điểm theo thang Cổng DVC quốc gia (100)</th>"
+        + _td(
+            format_vn(i["scale_total"], "points")
+            if i["scale_total"] is not None
+            else f"thiếu: {i['scale_missing_components'] or '—'}",
+            True,
+        ),
+        "<th>Cổng công bố</th>" + _td(format_vn(i["portal_total"], "points"), True) + "</tr>",
+        "<tr><th>Xếp hạng (thang Cổng)</th>" + _td(scale_rank, True),
+        "<th>Cần thêm để lên hạng</th>"
+        + _td(format_vn(i["points_to_next_rank"], "points"), True)
+        + "</tr>",
         "</tbody></table>",
     ]
+
+
+def _index_components(components: list[dict[str, Any]]) -> list[str]:
+    """Each component recomputed from the province's data beside the portal's points."""
+    if not components:
+        return []
+    head = ("Nhóm", "Tiêu chí", "Tính lại", "Cổng công bố", "Chênh lệch", "Thang Cổng", "Lý do")
+    out = ["<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"]
+    for c in components:
+        scale = format_vn(c["scale_points"], "points")
+        if c["scale_points_source"] == "published":
+            scale += " (Cổng)"
+        out.append(
+            "<tr>"
+            + _td(c["group_code"])
+            + _td(c["component_name_vi"])
+            + _td(format_vn(c["points"], "points"), True)
+            + _td(format_vn(c["published_points"], "points"), True)
+            + _td(format_change(c["points_difference"], "points"), True)
+            + _td(scale, True)
+            + _td(c["difference_reason_vi"] or "")
+            + "</tr>"
+        )
+    return [*out, "</tbody></table>"]

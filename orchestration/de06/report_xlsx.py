@@ -80,6 +80,8 @@ def write_xlsx(data: ReportData, path: Path) -> Path:
     _not_reported_sheet(book)
     if data.index_766 is not None:
         _index_sheet(book, data.index_766)
+        if data.index_766_components:
+            _index_components_sheet(book, data.index_766_components)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.wb.save(path)
     return path
@@ -204,3 +206,37 @@ def _index_sheet(book: Book, index: dict[str, Any]) -> None:
         cell.number_format = fmt
     text(ws_index.cell(row=13, column=1), "Xếp loại")
     text(ws_index.cell(row=13, column=2), index["band_name_vi"])
+    # the national portal's scale (100 points): recomputed, else as the portal published
+    scale_rows = (
+        ("Tổng điểm theo thang Cổng DVC quốc gia (100)", "scale_total", "0.00"),
+        ("Cổng công bố", "portal_total", "0.00"),
+        ("Xếp hạng (thang Cổng)", "rank_shown", "0"),
+        ("Trên số đơn vị (thang Cổng)", "rank_shown_of", "0"),
+        ("Cần thêm để lên hạng", "points_to_next_rank", "0.00"),
+    )
+    for r, (label, key, fmt) in enumerate(scale_rows, start=14):
+        text(ws_index.cell(row=r, column=1), label)
+        cell = ws_index.cell(row=r, column=2, value=index[key])
+        cell.number_format = fmt
+    text(ws_index.cell(row=19, column=1), "Tiêu chí còn thiếu (thang Cổng)")
+    text(ws_index.cell(row=19, column=2), index["scale_missing_components"] or "")
+
+
+def _index_components_sheet(book: Book, components: list[dict[str, Any]]) -> None:
+    """Each component recomputed beside the portal's published points, and why they differ."""
+    text = book.text
+    ws = book.sheet("766 thang Cổng", "BỘ CHỈ SỐ 766: TÍNH LẠI VÀ CỔNG DVC QUỐC GIA CÔNG BỐ")
+    book.header(
+        ws, 5,
+        (("Nhóm", 8), ("Tiêu chí", 44), ("Tính lại", 10), ("Cổng công bố", 10),
+         ("Chênh lệch", 10), ("Thang Cổng", 10), ("Nguồn", 12), ("Lý do chênh lệch", 50)),
+    )  # fmt: skip
+    source_vi = {"recomputed": "tính lại", "published": "Cổng công bố", "missing": "thiếu"}
+    for r, c in enumerate(components, start=6):
+        text(ws.cell(row=r, column=1), c["group_code"])
+        text(ws.cell(row=r, column=2), c["component_name_vi"])
+        for col, key in ((3, "points"), (4, "published_points"), (5, "points_difference"),
+                         (6, "scale_points")):  # fmt: skip
+            ws.cell(row=r, column=col, value=c[key]).number_format = "0.00"
+        text(ws.cell(row=r, column=7), source_vi.get(c["scale_points_source"], ""))
+        text(ws.cell(row=r, column=8), c["difference_reason_vi"] or "")

@@ -3,7 +3,9 @@ quarter, in Vietnamese, as text for a terminal."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from de06.formatting import format_vn
 
@@ -37,18 +39,7 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
             """,
             [period, *provinces, *(c for c, _ in SCORECARD_INDICATORS)],
         ).fetchall()
-        index = {
-            code: (score, band, rank, ranked_of)
-            for code, score, band, rank, ranked_of in con.execute(
-                f"""
-                select distinct unit_code, index_score, band_name_vi, rank, ranked_of
-                from marts.fct_index_766
-                where period = ? and unit_level = 'province'
-                  and unit_code in ({", ".join("?" for _ in provinces)})
-                """,
-                [period, *provinces],
-            ).fetchall()
-        }
+        index = _index_766(con, period, provinces)
         national = dict(
             con.execute(
                 "select indicator_code, value from marts.fct_indicator_values "
@@ -71,7 +62,7 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
     header = (
         f"{'Tỉnh / thành phố':<22}"
         + "".join(f"{label:>22}" for _, label in SCORECARD_INDICATORS)
-        + "   Chỉ số 766 (tính lại)"
+        + "   Chỉ số 766"
     )
     lines = [f"Bảng điểm quý {period} (kỳ gần nhất) — hạng / số tỉnh, ▲▼ so với chỉ tiêu", header]
     for (code, name), values in sorted(by_unit.items()):
@@ -91,3 +82,25 @@ def scorecard(published: Path, provinces: tuple[str, ...] = ("75", "52", "08", "
         + "".join(f"{format_vn(national.get(i)):>22}" for i, _ in SCORECARD_INDICATORS)
     )
     return "\n".join(lines)
+
+
+def _index_766(con: Any, period: str, provinces: Sequence[str]) -> dict[str, tuple]:
+    """Each province's 766 score, label and rank: on the portal's scale (no sourced bands) the
+    total out of 100 and the rank shown; before it, the index over the points the feed
+    gives, its band and rank."""
+    return {
+        code: (score, band, rank, ranked_of)
+        for code, score, band, rank, ranked_of in con.execute(
+            f"""
+            select distinct unit_code,
+                case when band_code is null then scale_total else index_score end,
+                case when band_code is null then '(thang Cổng)' else band_name_vi end,
+                case when band_code is null then rank_shown else rank end,
+                case when band_code is null then rank_shown_of else ranked_of end
+            from marts.fct_index_766
+            where period = ? and unit_level = 'province'
+              and unit_code in ({", ".join("?" for _ in provinces)})
+            """,
+            [period, *provinces],
+        ).fetchall()
+    }

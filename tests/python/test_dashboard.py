@@ -86,11 +86,23 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
             "where unit_level = 'nation' and indicator_code = 'online_dossier_rate' "
             "and period_grain = 'month' and is_headline order by period limit 1"
         ).fetchone()
+        # the newest period is on the portal's scale: the province ranked first among those
+        # with a full total, its total, the portal's own total and a component of each kind
         index_first = con.execute(
-            "select distinct unit_code, index_score from marts.fct_index_766 "
-            "where unit_level = 'province' and period = (select max(period) from "
-            "marts.fct_index_766 where unit_level = 'province') and rank = 1 order by unit_code"
+            "select distinct f.unit_code, f.scale_total, g.total_points, f.rank_shown_of "
+            "from marts.fct_index_766 f join marts.fct_index_766_published_groups g "
+            "on f.unit_code = g.unit_code and f.period = g.period "
+            "where f.unit_level = 'province' and f.period = (select max(period) from "
+            "marts.fct_index_766 where unit_level = 'province') and f.rank_shown = 1"
         ).fetchone()
+        index_components = dict(
+            con.execute(
+                "select scale_points_source, count(*) from marts.fct_index_766 "
+                "where unit_code = ? and period = (select max(period) from marts.fct_index_766 "
+                "where unit_level = 'province') group by all",
+                [index_first[0]],
+            ).fetchall()
+        )
         run_id = con.execute("select run_id from meta.publish_log").fetchone()[0]
         total, passed = con.execute(
             "select count(*), count(*) filter (where success) from meta.validation_results"
@@ -148,13 +160,18 @@ def test_every_page_shows_the_marts_figures(dashboard, tmp_path: Path) -> None:
             assert vn_percent(trend_first[1]) in first_row.inner_text()
             assert page.get_by_test_id("stVegaLiteChart").count() == 1
 
-            # the 766 index: the province ranked first
+            # the 766 index on the portal's scale: the province ranked first, its total out
+            # of 100 beside the portal's, no band; its components recomputed or published
             text = open_page("index-766", "index-ranking")
-            assert (
-                index_first[0]
-                in page.get_by_test_id("index-ranking").locator("tbody tr").first.inner_text()
-            )
-            assert f"{index_first[1]:.2f}".replace(".", ",") in text
+            first_row = page.get_by_test_id("index-ranking").locator("tbody tr").first.inner_text()
+            assert index_first[0] in first_row and f"1/{index_first[3]}" in first_row
+            assert f"{index_first[1]:.2f}".replace(".", ",") in first_row
+            assert f"{index_first[2]:.2f}".replace(".", ",") in first_row
+            assert "Thang điểm của Cổng DVC quốc gia" in text and "Xếp loại" not in text
+            components = page.get_by_test_id("index-components").inner_text()
+            assert components.count("(Cổng)") == index_components["published"]
+            assert index_components["recomputed"] >= 5
+            assert page.get_by_test_id("index-groups").locator("tbody tr").count() == 6
 
             # freshness and quality: which refresh, how many checks passed
             text = open_page("quality", "submissions")

@@ -274,7 +274,7 @@ def test_the_portals_export_is_held_as_published_and_its_rules_reproduced(built:
     """The generated export (de06.generate_portal766, the portal's rules in plain Python) loads
     whole: every unit matched, every published group and total kept as published, and every
     confirmed component's points_by_rule equal to the published points to the cent."""
-    exports = sorted((built.generated / "portal766").glob("portal766__*.json"))
+    exports = sorted((built.generated / "portal766").rglob("portal766__*.json"))
     assert exports, "the generator wrote no export"
     units_published: set[tuple[str, str]] = set()
     groups_published: dict[tuple[str, str, str], float] = {}

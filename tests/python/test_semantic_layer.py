@@ -50,16 +50,19 @@ def test_every_summed_dossier_indicator_is_a_ratio_metric_with_the_catalogues_co
 
 
 def test_every_measure_and_dimension_is_a_column_of_its_mart():
-    marts = yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]
-    columns = {
-        c["name"] for m in marts if m["name"] == "fct_dossier_counts_monthly" for c in m["columns"]
+    marts = {
+        m["name"]: {c["name"] for c in m["columns"]}
+        for m in yaml.safe_load(MARTS_YML.read_text(encoding="utf-8"))["models"]
     }
-    (model,) = _semantic()["semantic_models"]
-    assert model["model"] == "ref('fct_dossier_counts_monthly')"
-    names = [x["name"] for x in model["measures"]] + [x["name"] for x in model["dimensions"]]
-    assert names and not set(names) - columns
+    models = {m["name"]: m for m in _semantic()["semantic_models"]}
+    assert set(models) == {"dossiers", "index_766"}
+    for model in models.values():
+        mart = model["model"].removeprefix("ref('").removesuffix("')")
+        names = [x.get("expr", x["name"]) for x in model["measures"] + model["dimensions"]]
+        assert names and not set(names) - marts[mart], mart
+    assert models["dossiers"]["model"] == "ref('fct_dossier_counts_monthly')"
     # the counts every ratio metric divides are measures that make their own metric
-    assert all(x["agg"] == "sum" and x.get("create_metric") for x in model["measures"])
+    assert all(x["agg"] == "sum" and x.get("create_metric") for x in models["dossiers"]["measures"])
 
 
 def _mf_rows(built, tmp_path: Path, *args: str) -> list[dict[str, str]]:
@@ -196,3 +199,44 @@ def test_national_rate_by_month_and_change_vs_last_year(built, published, tmp_pa
         if change is not None:
             assert g_change is not None and abs(g_change - change) < 1e-6, month
     assert any(change is not None for _, change in got.values())
+
+
+@pytest.mark.slow
+def test_766_points_by_group_are_the_marts_scale_points(built, published, tmp_path):
+    """The 766 points on the portal's scale as a metric: by unit and group for the quarters,
+    each the sum of the group's components in fct_index_766; over the groups, the unit's
+    total out of 100."""
+    rows = _mf_rows(
+        built,
+        tmp_path,
+        "--metrics",
+        "index_766_points",
+        "--group-by",
+        "index_766__unit_code,index_766__period,index_766__group_code",
+        "--where",
+        "{{ Dimension('index_766__period_grain') }} = 'quarter' "
+        "and {{ Dimension('index_766__unit_level') }} = 'province'",
+    )
+    got = {
+        (r["index_766__unit_code"], r["index_766__period"], r["index_766__group_code"]): _num(
+            r["index_766_points"]
+        )
+        for r in rows
+    }
+    expected = {
+        (code, period, group): points
+        for code, period, group, points in published.execute(
+            "select unit_code, period, group_code, sum(scale_points) from marts.fct_index_766 "
+            "where period_grain = 'quarter' and unit_level = 'province' group by all"
+        ).fetchall()
+    }
+    assert set(got) == set(expected)
+    assert all(_close(got[k], v) for k, v in expected.items())
+    totals = published.execute(
+        "select distinct unit_code, period, scale_total from marts.fct_index_766 "
+        "where period_grain = 'quarter' and unit_level = 'province' and scale_total is not null"
+    ).fetchall()
+    assert len(totals) >= 34  # every province's export of a quarter after July 2025
+    for code, period, total in totals:
+        summed = sum(v or 0 for (c, p, _), v in got.items() if (c, p) == (code, period))
+        assert math.isclose(summed, total, abs_tol=1e-6), (code, period)

@@ -9,7 +9,6 @@ reload, with no restart. Vietnamese by default, English by the switch in the sid
 from __future__ import annotations
 
 import datetime as dt
-import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -18,66 +17,21 @@ import pandas as pd
 import streamlit as st
 
 from de06.dashboard import data
-from de06.dashboard.texts import ATTAINMENT, CSS, GRAIN_NAMES, TEXT
-from de06.formatting import format_change, format_vn, period_label
-from de06.periods import parse_period
-from de06.reading import Publish, publish_info, published
-from de06.settings import Settings
-
-
-def english() -> bool:
-    return bool(st.session_state.get("lang") == "English")
-
-
-def t(key: str) -> str:
-    vi, en = TEXT[key]
-    return en if english() else vi
-
-
-def name_of(item: dict) -> str:
-    return str(item["name_en"] if english() else item["name_vi"])
-
-
-def label_period(code: str) -> str:
-    return period_label(parse_period(code), english=english())
-
-
-def status_badge(attainment: str | None) -> str:
-    if not attainment:
-        return "—"
-    vi, en = ATTAINMENT.get(attainment, (attainment, attainment))
-    return f'<span class="de06-status {attainment}">{en if english() else vi}</span>'
-
-
-def table(headers: Sequence[str], body: Sequence[Sequence[tuple[str, bool]]], test_id: str) -> None:
-    """An HTML table (its text is in the page, for readers and for the browser tests); each
-    cell is (already formatted text or HTML, numeric)."""
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
-    lines = []
-    for row in body:
-        cells = "".join(f'<td class="n">{c}</td>' if n else f"<td>{c}</td>" for c, n in row)
-        lines.append(f"<tr>{cells}</tr>")
-    st.markdown(
-        f'<table class="de06" data-testid="{test_id}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(lines)}</tbody></table>",
-        unsafe_allow_html=True,
-    )
-
-
-def esc(value: object) -> str:
-    return html.escape("" if value is None else str(value))
-
-
-def settings() -> Settings:
-    return Settings.from_env()
-
-
-def header(con: Any) -> Publish:
-    info = publish_info(con)
-    st.caption(
-        f"{t('published')} {info.published_at:%d/%m/%Y %H:%M} UTC · {t('refresh')} {info.run_id}"
-    )
-    return info
+from de06.dashboard.index766 import page_index
+from de06.dashboard.texts import CSS, GRAIN_NAMES
+from de06.dashboard.ui import (
+    english,
+    esc,
+    header,
+    label_period,
+    name_of,
+    settings,
+    status_badge,
+    t,
+    table,
+)
+from de06.formatting import format_change, format_vn
+from de06.reading import published
 
 
 def pick_period(con: Any, key: str) -> str | None:
@@ -295,65 +249,6 @@ def page_trends() -> None:
         ],
         "trend",
     )
-
-
-def page_index() -> None:
-    st.header(t("index"))
-    with published(settings().published_db) as con:
-        header(con)
-        choices = data.index_766_periods(con)
-        if not choices:
-            st.info(t("no_data"))
-            return
-        period = st.selectbox(t("period"), choices, format_func=label_period, key="index_period")
-        ranked = data.index_766(con, period)
-        chosen = st.selectbox(
-            t("province"),
-            ranked,
-            format_func=lambda r: f"{r['unit_code']} — {r['unit_name']}",
-            key="index_unit",
-        )
-        components = data.index_766_components(con, chosen["unit_key"], period) if chosen else []
-    table(
-        [t("rank"), t("unit"), t("score"), t("band"), t("published_score")],
-        [
-            [
-                (esc(r["rank"]) if r["rank"] is not None else "—", True),
-                (esc(f"{r['unit_code']} {r['unit_name']}"), False),
-                (esc(format_vn(r["index_score"], "points")), True),
-                (esc(r["band_name_vi"]), False),
-                (
-                    esc(format_vn(r["published_score"], "points"))
-                    if r["published_score"] is not None
-                    else "—",
-                    True,
-                ),
-            ]
-            for r in ranked
-        ],
-        "index-ranking",
-    )
-    if chosen:
-        st.subheader(f"{t('components')}: {chosen['unit_name']}")
-        table(
-            ["", t("indicator"), t("value"), t("score"), "max"],
-            [
-                [
-                    (esc(c["group_name_vi"]), False),
-                    (esc(c["component_name_vi"]), False),
-                    (
-                        esc(format_vn(c["rate"], "rate"))
-                        if c["is_computed"]
-                        else esc(c["missing_reason"] or "—"),
-                        True,
-                    ),
-                    (esc(format_vn(c["points"], "points")), True),
-                    (esc(format_vn(c["max_points"], "points")), True),
-                ]
-                for c in components
-            ],
-            "index-components",
-        )
 
 
 def page_quality() -> None:

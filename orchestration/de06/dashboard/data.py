@@ -130,16 +130,20 @@ def trend(
 
 
 def index_766(con: duckdb.DuckDBPyConnection, period: str) -> list[dict]:
-    """The provinces' recomputed 766 index for a period, ranked, with the published score."""
+    """The provinces' 766 index for a period: on the portal's scale (the total out of 100, the
+    components missing from it, the rank shown) and as recomputed over the points the feed
+    gives (index, band, rank), with the scores the portal and the province published."""
     return rows(
         con,
         """
-        select distinct rank, unit_key, unit_code, unit_name, index_score, band_name_vi,
-            band_code, total_points, computed_max_points, published_score, published_rank,
-            ranked_of
+        select distinct unit_key, unit_code, unit_name, weights_version, rank, ranked_of,
+            index_score, band_name_vi, band_code, total_points, computed_max_points, scale_total,
+            scale_missing_count, scale_missing_components, scale_published_count, rank_shown,
+            rank_shown_of, points_to_next_rank, published_score, published_rank,
+            published_total as portal_total
         from marts.fct_index_766
         where period = ? and unit_level = 'province'
-        order by rank nulls last, unit_code
+        order by unit_code
         """,
         [period],
     )
@@ -156,11 +160,17 @@ def index_766_periods(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def index_766_components(con: duckdb.DuckDBPyConnection, unit_key: str, period: str) -> list[dict]:
+    """A unit's components: recomputed, published, the difference and its reason, and the
+    points on the portal's scale with where they come from."""
     return rows(
         con,
         """
-        select group_code, group_name_vi, component_code, component_name_vi, rate, points,
-            max_points, points_lost, is_computed, missing_reason
+        select group_code, group_name_vi, group_name_en, component_code, component_name_vi,
+            component_name_en, rate, points, max_points, points_lost, is_computed,
+            missing_reason, numerator, denominator, published_numerator, published_denominator,
+            published_points, points_difference, difference_reason, difference_reason_vi,
+            scale_points, scale_points_source, group_points, group_scale_points,
+            published_group_points, group_max_points
         from marts.fct_index_766
         where unit_key = ? and period = ?
         order by group_code, component_code

@@ -86,3 +86,29 @@ table.de06 th { text-align: left; background: #f6f8fa; }
 table.de06 td.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 </style>
 """
+# the 766 page (dashboard/index766.py)
+TEXT.update(
+    {
+        "portal_scale": (
+            "Thang điểm của Cổng DVC quốc gia (100 điểm, 6 nhóm): điểm tính lại từ số liệu của "
+            "tỉnh; tiêu chí chỉ Cổng có số liệu lấy theo điểm Cổng công bố. Chưa có ngưỡng xếp "
+            "loại chính thức cho thang này.",
+            "The national portal's scale (100 points, 6 groups): points recomputed from the "
+            "province's data; components only the portal knows are taken as it published "
+            "them. No official bands are sourced for this scale.",
+        ),
+        "scale_total": ("Tổng điểm (thang Cổng)", "Total (portal scale)"),
+        "portal_total": ("Cổng công bố", "Portal published"),
+        "difference": ("Chênh lệch", "Difference"),
+        "to_next_rank": ("Cần thêm để lên hạng", "Points to the next rank"),
+        "missing_components": ("thiếu {n} tiêu chí", "{n} components missing"),
+        "recomputed": ("Tính lại", "Recomputed"),
+        "scale_points": ("Theo thang Cổng", "On the portal scale"),
+        "reason": ("Lý do chênh lệch", "Why they differ"),
+        "groups": ("Các nhóm chỉ số", "Groups"),
+        "max": ("Tối đa", "Max"),
+        "index_over_computed": ("Điểm trên phần tính được", "Index over computable points"),
+        "source_published": ("(Cổng)", "(portal)"),
+        "source_missing": ("thiếu", "missing"),
+    }
+)
