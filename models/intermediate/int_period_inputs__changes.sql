@@ -1,7 +1,7 @@
 -- The change log of the unit × period models' inputs (macros/incremental_periods.sql): on
 -- every run, a fingerprint (row count and a sum of row hashes) of everything those models read
--- from outside their own chain — the monthly dossier tables month by month, every other input
--- as a whole — and a row for each fingerprint that differs from the last one recorded (a month
+-- from outside their own chain — the monthly dossier tables month by month, the portal's 766
+-- export by its period's first month, every other input as a whole — and a row for each fingerprint that differs from the last one recorded (a month
 -- that disappeared gets a row with no fingerprint). Each run's rows share one change id, the
 -- run's start in microseconds. A model of the chain then computes only the periods holding a
 -- changed month, or every period when a whole input changed.
@@ -16,10 +16,13 @@
     )
 }}
 
+{#- the portal's 766 export goes by the first month of its period: a month, quarter or year of
+    it changes the periods holding that month, its own among them -#}
 {%- set by_month = [
     ('int_dossier_measures__monthly', 'received_month'),
     ('int_dossier_reconciliation__monthly', 'received_month'),
     ('int_dossier_backlog__month_ends', 'snapshot_month'),
+    ('int_index_766__published', 'period_start'),
 ] %}
 
 {%- set whole = [
@@ -33,7 +36,6 @@
     'indicator_targets',
     'index_766_components',
     'index_766_bands',
-    'int_index_766__published',
     'admin_commune_crosswalk_2025',
 ] %}
 
