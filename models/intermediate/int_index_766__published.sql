@@ -71,6 +71,7 @@ files as (
 select
     u.unit_key,
     e.unit_code,
+    c.province_code,
     u.unit_level,
     e.portal_department_id,
     e.portal_department_code,

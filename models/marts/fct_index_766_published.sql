@@ -142,6 +142,7 @@ select
     unit_key,
     unit_code,
     unit_level,
+    province_code,
     portal_department_id,
     portal_department_code,
     portal_department_name,

@@ -16,6 +16,7 @@ groups as (
     select
         unit_code,
         any_value(unit_key) as unit_key,
+        any_value(province_code) as province_code,
         any_value(unit_level) as unit_level,
         any_value(portal_department_name) as portal_department_name,
         bool_or(is_parent) as is_parent,

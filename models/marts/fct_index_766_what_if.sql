@@ -45,7 +45,8 @@ losses as (
         cast(ceil(least(c.full_points_at * c.denominator, c.denominator) - 1e-9) as bigint) - c.numerator
             as dossiers_to_full_points
     from components as c
-    where c.points < c.max_points
+    -- a component scored without dossiers (0 received: 0 points) has none to convert
+    where c.points < c.max_points and c.denominator > 0
 
 ),
 

@@ -186,6 +186,8 @@ def test_asset_graph_groups_and_schedule(dagster_home: dict[str, str]) -> None:
         "marts/fct_submission_status",
         "marts/fct_dossier_reconciliation",
         "marts/fct_index_766",
+        "marts/fct_index_766_published",
+        "marts/fct_index_766_published_groups",
         "marts/fct_index_766_what_if",
         "marts/fct_dossier_counts_monthly",
         "marts/dim_date",

@@ -428,6 +428,31 @@ def test_incremental_runs_equal_a_full_rebuild(tmp_path: Path) -> None:
     assert _reported(settings, "2023-H1") > 0
     assert set(_periods_computed(settings).values()) == {None}  # every period
 
+    # batch 4b: the national portal's 766 export of July 2025, alone. The change log takes it
+    # by its period's first month: the periods holding July and those whose change columns
+    # read them, worked out by hand from the calendar, and no other
+    for path in sorted((generated / "portal766").rglob("portal766__*__2025-07__*.json")):
+        target = settings.landing_dir / "portal766" / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    loaded = ingest_landing(settings)
+    assert len(loaded) == 18 and {r.status for r in loaded} == {"loaded"}  # 3 provinces × 6
+    assert all(r.quarantined == 0 for r in loaded), [r.line() for r in loaded]
+    run_dbt(settings, ["run"])
+    july = {
+        *("2025-07", "2025-Q3", "2025-H2", "2025"),  # the periods holding July
+        *("2025-08", "2025-Q4", "2026-H1", "2026"),  # their next periods
+        *("2026-07", "2026-Q3", "2026-H2"),  # a year later (2026 is there already)
+    }
+    assert _periods_computed(settings) == {
+        model: july for model in (*PERIOD_CHAIN_INTERMEDIATE, *PERIOD_CHAIN_MARTS)
+    }
+    assert _rows(
+        settings,
+        "select count(distinct unit_code) from marts.fct_index_766 "
+        "where period = '2025-07' and published_points is not null and unit_level = 'province'",
+    ) == [(3,)]
+
     # batch 5: February's ratings corrected, nothing else. One month changes, so the unit ×
     # period models recompute its periods and those whose change columns read them (worked out
     # by hand from the calendar), and no other

@@ -276,27 +276,32 @@ def test_the_portals_export_is_held_as_published_and_its_rules_reproduced(built:
     confirmed component's points_by_rule equal to the published points to the cent."""
     exports = sorted((built.generated / "portal766").rglob("portal766__*.json"))
     assert exports, "the generator wrote no export"
-    units_published: set[tuple[str, str]] = set()
-    groups_published: dict[tuple[str, str, str], float] = {}
+    units_published: set[tuple[str, str, str]] = set()
+    groups_published: dict[tuple[str, str, str, str], float] = {}
     for path in exports:
         page, period = path.name.split("__")[1:3]
+        province = path.parent.name  # the generator writes a folder per province
         data = json.loads(path.read_text(encoding="utf-8"))["data"]
         tree = page.endswith("-tree")
         parent = data["parent" if tree else "overview"]
         for n, unit in enumerate([parent, *data["children" if tree else "evaluation"]]):
-            units_published.add((unit["departmentName"], period))
+            units_published.add((province, unit["departmentName"], period))
             score = unit.get("totalScore") if not tree or n == 0 else unit.get("score")
-            groups_published[(unit["departmentName"], period, GROUP_OF_PAGE[page])] = score
+            groups_published[(province, unit["departmentName"], period, GROUP_OF_PAGE[page])] = (
+                score
+            )
     rows = published(
         built,
-        "select portal_department_name, period, group_code, group_points, total_points,"
-        " groups_published from marts.fct_index_766_published_groups",
+        "select province_code, portal_department_name, period, group_code, group_points,"
+        " total_points, groups_published from marts.fct_index_766_published_groups",
     )
-    held = {(name, period, group): points for name, period, group, points, _, _ in rows}
+    held = {(prov, name, period, group): points for prov, name, period, group, points, *_ in rows}
     assert held == groups_published
-    for name, period, _, _, total, count in rows:
-        assert count == 6 and total is not None, (name, period)
-        groups = [v for (n, p, _), v in groups_published.items() if (n, p) == (name, period)]
+    for prov, name, period, _, _, total, count in rows:
+        assert count == 6 and total is not None, (prov, name, period)
+        groups = [
+            v for (r, n, p, _), v in groups_published.items() if (r, n, p) == (prov, name, period)
+        ]
         assert total == pytest.approx(sum(groups), abs=1e-9)
     by_status = dict(
         published(
@@ -309,11 +314,12 @@ def test_the_portals_export_is_held_as_published_and_its_rules_reproduced(built:
     assert by_status["confirmed"] == 0
     (components,) = published(
         built,
-        "select count(*), count(distinct component_code), count(distinct unit_code)"
+        "select count(*), count(distinct component_code),"
+        " count(distinct (province_code, portal_department_name))"
         " from marts.fct_index_766_published where rule_status = 'confirmed'"
         " and points_by_rule is not null",
     )
-    assert components[1] == 16 and components[2] == len({n for n, _ in units_published})
+    assert components[1] == 16 and components[2] == len({(r, n) for r, n, _ in units_published})
     assert raw_quarantine_of(built, "portal766") == []
 
 
