@@ -1,8 +1,9 @@
 -- The change log of the unit × period models' inputs (macros/incremental_periods.sql): on
 -- every run, a fingerprint (row count and a sum of row hashes) of everything those models read
 -- from outside their own chain — the monthly dossier tables month by month, the portal's 766
--- export by its period's first month, every other input as a whole — and a row for each fingerprint that differs from the last one recorded (a month
--- that disappeared gets a row with no fingerprint). Each run's rows share one change id, the
+-- export by its period's first month, every other input as a whole — and a row for each
+-- fingerprint that differs from the last one recorded (a month that disappeared gets a row
+-- with no fingerprint). Each run's rows share one change id, the
 -- run's start in microseconds. A model of the chain then computes only the periods holding a
 -- changed month, or every period when a whole input changed.
 -- tests/python/test_incremental_periods.py checks that this list is every outside input of
