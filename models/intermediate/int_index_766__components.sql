@@ -143,6 +143,21 @@ rated as (
 
 ),
 
+-- the portal's points in hundredths, from the rounded percentage
+rounded as (
+
+    select
+        *,
+        case
+            when percent_cents is not null
+                then {{ portal_points_cents(
+                    'percent_cents', 'max_points', 'cast(round(full_points_at * 100) as bigint)'
+                ) | indent(16) }}
+        end as portal_cents
+    from rated
+
+),
+
 scored as (
 
     select
@@ -151,22 +166,16 @@ scored as (
             when r.missing_reason is not null then null
             when coalesce(r.denominator, 0) = 0 and r.zero_denominator = 'zero' then 0.0
             when coalesce(r.denominator, 0) = 0 then r.max_points
-            when r.rounding = 'portal'
-                then {{ portal_points_cents(
-                    'r.percent_cents', 'r.max_points', 'cast(round(r.full_points_at * 100) as bigint)'
-                ) | indent(16) }} / cast(100 as double)
+            when r.rounding = 'portal' then r.portal_cents / cast(100 as double)
             -- max_points × min(1, rate / full_points_at), from the counts (one rounding, not three)
-            else least(
-                r.max_points,
-                r.max_points * coalesce(r.numerator, 0) / (r.full_points_at * r.denominator)
-            )
+            else least(r.max_points, r.max_points * coalesce(r.numerator, 0) / (r.full_points_at * r.denominator))
         end as points,
         e.published_numerator,
         e.published_denominator,
         e.published_points,
         e.published_is_provisional,
         e.published_source_file
-    from rated as r
+    from rounded as r
     left join exported as e
         on r.unit_key = e.unit_key
             and r.period = e.period

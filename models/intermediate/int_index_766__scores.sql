@@ -88,7 +88,13 @@ scale_steps as (
         scale_total,
         lag(scale_total) over (partition by unit_level, period order by scale_total desc)
             as next_rank_total
-    from (select distinct unit_level, period, scale_total from scale_ranked) as totals
+    from (
+        select distinct
+            unit_level,
+            period,
+            scale_total
+        from scale_ranked
+    ) as totals
 
 ),
 
