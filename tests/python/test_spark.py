@@ -86,6 +86,13 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     generate(make_settings(root / "unused").seeds_dir, generated, CONFIG)
     shutil.copytree(generated / "submissions", first / "submissions")
     shutil.copytree(generated / "tasks", first / "tasks")
+    # the portal's 766 export: July and August first, September and the third quarter after
+    for path in sorted((generated / "portal766").rglob("portal766__*.json")):
+        period = path.name.split("__")[2]
+        step = second if period in ("2025-09", "2025-Q3") else first
+        target = step / "portal766" / path.parent.name / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
     (first / "dossiers").mkdir()
     (second / "dossiers").mkdir(parents=True)
     con = duckdb.connect()
