@@ -53,7 +53,7 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     for p in missing:
         print(f"de06 ingest: {p}: no such file or folder", file=sys.stderr)
     with writer_lock(settings):
-        reports = ingest(settings, [p for p in paths if p.exists()])
+        reports = ingest(settings, [p for p in paths if p.exists()], reload=args.reload)
     _print_reports(reports)
     if not reports:
         print("de06 ingest: no feed files found (CSV, XLSX, Parquet)", file=sys.stderr)
@@ -350,6 +350,12 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
     demo.set_defaults(func=_cmd_demo)
     ing = sub.add_parser("ingest", help="load feed files (CSV, XLSX, Parquet) into the raw layer")
     ing.add_argument("paths", nargs="+", help="files or folders")
+    ing.add_argument(
+        "--reload",
+        action="store_true",
+        help="load files again whose bytes were loaded before (the new load wins): after an "
+        "override seed or a reference change settles rows the first load refused",
+    )
     ing.set_defaults(func=_cmd_ingest)
     ref = sub.add_parser("refresh", help="ingest the landing folder, build, check, publish")
     ref.add_argument(

@@ -191,6 +191,14 @@ def _candidates(text: str, province: _Province) -> list[str]:
     return [f for f in forms if f and not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
 
 
-@cache
 def unit_names(seeds_dir: Path) -> UnitNames:
+    """The names of ``seeds_dir``'s units, read again when the override seed changes (a
+    long-running process, Dagster's, sees an override added while it runs)."""
+    overrides = seeds_dir / "index_766" / "index_766_unit_overrides.csv"
+    stamp = overrides.stat().st_mtime_ns if overrides.exists() else 0
+    return _unit_names(seeds_dir, stamp)
+
+
+@cache
+def _unit_names(seeds_dir: Path, _overrides_stamp: int) -> UnitNames:
     return UnitNames(seeds_dir)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from conftest import make_settings
 from de06.ingest import FileReport, ingest
 from de06.portal_units import UnitNames, fold
 from de06.settings import PROJECT_DIR, Settings
@@ -243,3 +244,30 @@ def test_a_json_file_in_a_landing_folder_is_a_feed_file_only_when_named_as_one(
     assert set(reports) == {"september.json", "portal766__transparency__2025-09.json"}
     assert reports["september.json"].reasons == {"bad_file_name": 1}
     assert reports["portal766__transparency__2025-09.json"].status == "loaded"
+
+
+def test_an_override_then_a_reload_loads_the_unit_refused_before(tmp_path: Path) -> None:
+    """A name the rules cannot match is quarantined; once the override seed names its unit,
+    `de06 ingest --reload` loads the same file again and the unit with it (a later load wins
+    over the earlier one, as in every feed)."""
+    project = tmp_path / "project"
+    shutil.copytree(SEEDS, project / "seeds")
+    (project / "dbt_project.yml").write_text((PROJECT_DIR / "dbt_project.yml").read_text())
+    settings = make_settings(tmp_path / "home", DE06_PROJECT_DIR=str(project))
+    centre = unit(9, "Trung tâm Phục vụ hành chính công tỉnh Phú Thọ", totalScore=4)
+    path = write(tmp_path, "portal766__transparency__2025-09__2025-10-05.json",
+                 transparency([*GOOD_CHILDREN, centre]))  # fmt: skip
+    first = one(settings, path)
+    assert (first.accepted, first.reasons) == (3, {"unmatched_unit": 1})
+    (project / "seeds" / "index_766" / "index_766_unit_overrides.csv").write_text(
+        "province_code,portal_name,unit_code,note\n"
+        "25,Trung tâm Phục vụ hành chính công tỉnh Phú Thọ,25.VPUB,the centre of the office\n",
+        encoding="utf-8",
+    )
+    assert one(settings, path).status == "already_loaded"
+    (again,) = ingest(settings, [path], reload=True)
+    assert (again.status, again.accepted, again.quarantined) == ("loaded", 4, 0)
+    assert query(
+        settings,
+        "select _load_id, count(distinct unit_code) from raw.portal766 group by 1 order by 1",
+    ) == [(1, 3), (2, 4)]  # the refused "already loaded" took no load id

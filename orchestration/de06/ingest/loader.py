@@ -53,8 +53,16 @@ FEED_LOADS: dict[str, FeedLoad] = {
 class Loader:
     """Loads files into the raw layer over one write connection."""
 
-    def __init__(self, settings: Settings, con: duckdb.DuckDBPyConnection | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        con: duckdb.DuckDBPyConnection | None = None,
+        reload: bool = False,
+    ) -> None:
         self.settings = settings
+        # load files again whose bytes were loaded before (a later load wins, as in every feed):
+        # after an override or a reference change settles rows the first load refused
+        self.reload = reload
         # read first, outside any file's verdict: a missing or empty key stops the run
         pads = hmac_pads(settings.pseudonym_key())
         self.con = con or connect(settings.warehouse_db, memory_limit=settings.duckdb_memory_limit)
@@ -93,7 +101,7 @@ class Loader:
             report.message = f"cannot open the file: {exc.strerror or exc}"
             report.reasons["unreadable_file"] += 1
             return report
-        if self.ledger.already_loaded(digest):
+        if not self.reload and self.ledger.already_loaded(digest):
             report.status = "already_loaded"
             return report
         self.con.execute("begin transaction")
@@ -171,7 +179,7 @@ class Loader:
             except OSError:
                 reports[path] = self.load(path)  # which says why it cannot be opened
                 continue
-            if digest in seen or self.ledger.already_loaded(digest):
+            if digest in seen or (not self.reload and self.ledger.already_loaded(digest)):
                 reports[path] = FileReport(path=path, feed=None, status="already_loaded")
                 continue
             seen.add(digest)
@@ -233,11 +241,15 @@ class Loader:
 
 
 def ingest(
-    settings: Settings, paths: Iterable[Path], con: duckdb.DuckDBPyConnection | None = None
+    settings: Settings,
+    paths: Iterable[Path],
+    con: duckdb.DuckDBPyConnection | None = None,
+    reload: bool = False,
 ) -> list[FileReport]:
-    """Load every feed file under ``paths``; returns one report per file."""
+    """Load every feed file under ``paths``; returns one report per file. ``reload``: load
+    again files whose bytes were loaded before (the new load wins)."""
     settings.ensure_dirs()
-    loader = Loader(settings, con)
+    loader = Loader(settings, con, reload)
     try:
         return loader.load_all(iter_feed_files(paths))
     finally:
