@@ -158,3 +158,10 @@ end as unit_key
 -#}
 cast(sum(cast({{ points }} as decimal(18, 9))){% if over %} over ({{ over }}){% endif %} as double)
 {%- endmacro %}
+
+{% macro exact_points_difference(a, b) -%}
+{#-
+    a - b for Decision 766 points, as decimals: 5.59 - 5.82 is -0.23, not -0.2300000000000004.
+-#}
+cast(cast({{ a }} as decimal(18, 9)) - cast({{ b }} as decimal(18, 9)) as double)
+{%- endmacro %}

@@ -211,9 +211,7 @@ select
     published_numerator,
     published_denominator,
     published_points,
-    -- exact to the cent, as decimals (5.59 - 5.82 is -0.23, not -0.2300000000000004)
-    cast(cast(points as decimal(18, 9)) - cast(published_points as decimal(18, 9)) as double)
-        as points_difference,
+    {{ exact_points_difference('points', 'published_points') }} as points_difference,
     -- the portal's scale: recomputed where the feed allows, else as the portal published it
     coalesce(points, published_points) as scale_points,
     case

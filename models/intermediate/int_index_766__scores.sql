@@ -177,8 +177,7 @@ select
     s.n_published as scale_published_count,
     case when sr.scale_ranked_of > 1 then sr.scale_rank end as scale_rank,
     case when sr.scale_ranked_of > 1 then sr.scale_ranked_of end as scale_ranked_of,
-    cast(cast(st.next_rank_total as decimal(18, 9)) - cast(s.scale_total as decimal(18, 9)) as double)
-        as points_to_next_rank
+    {{ exact_points_difference('st.next_rank_total', 's.scale_total') }} as points_to_next_rank
 from scored as s
 left join banded as b on s.unit_key = b.unit_key and s.period = b.period
 left join ranked as r on s.unit_key = r.unit_key and s.period = r.period

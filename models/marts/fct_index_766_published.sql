@@ -163,8 +163,7 @@ select
     score as points,
     max_points,
     points_by_rule,
-    cast(cast(points_by_rule as decimal(18, 9)) - cast(score as decimal(18, 9)) as double)
-        as points_difference,
+    {{ exact_points_difference('points_by_rule', 'score') }} as points_difference,
     rule,
     scope,
     rule_status,

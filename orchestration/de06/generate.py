@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -313,15 +314,19 @@ class _Generator:
         first = [merged] if merged in self.new_provinces else []
         return first + [p for p in self.new_provinces if p not in first]
 
-    def of_province(self, table: pa.Table, province: str) -> pa.Table:
-        """The dossiers one province's units handle (after the reorganisation)."""
-        agency = table.column("agency_code").to_pylist()
+    def by_province(self, table: pa.Table) -> dict[str, pa.Table]:
+        """The dossiers each province's units handle (after the reorganisation): a
+        department's province from its code, a commune's from the unit list; every province
+        of the list, none left out (an empty table where it has no dossiers)."""
         communes = self.ref.communes_new
-        keep = [
-            a.split(".", 1)[0] == province if "." in a else communes.get(a) == province
-            for a in agency
-        ]
-        return table.filter(pa.array(keep))
+        province = pa.array(
+            [
+                a.split(".", 1)[0] if "." in a else communes.get(a)
+                for a in table.column("agency_code").to_pylist()
+            ],
+            pa.string(),
+        )
+        return {p: table.filter(pc.equal(province, p)) for p in self.new_provinces}
 
     def outage_agency(self) -> str:
         return f"{self.cfg.outage_province}.{self.cfg.outage_dept}"
@@ -431,11 +436,10 @@ def generate(seeds_dir: Path, out: Path, cfg: GenerateConfig) -> dict[str, objec
     for no, month in enumerate(months):
         table = gen.merged_department_load(gen.dossiers_for_month(month, no, snapshot), month)
         portal = gen.national_copy(table, month)
-        for province in export_provinces if month >= ref.reform_date else []:
-            export_tables[province][month] = (
-                gen.of_province(table, province),
-                gen.of_province(portal, province),
-            )
+        if export_provinces and month >= ref.reform_date:
+            provincial_by, portal_by = gen.by_province(table), gen.by_province(portal)
+            for province in export_provinces:
+                export_tables[province][month] = (provincial_by[province], portal_by[province])
         tag = f"{month:%Y-%m}"
         if no >= len(months) - cfg.csv_months:
             _write_csv(table, dossier_dir / f"dossiers_provincial_{tag}.csv")

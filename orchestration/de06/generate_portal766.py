@@ -16,7 +16,6 @@ counts left null (null is "no data", not 0).
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -29,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 
 from de06.periods import Period, parse_period
-from de06.reference import Reference
+from de06.reference import Reference, read_seed_csv
 
 CENT = Decimal("0.01")
 
@@ -103,14 +102,16 @@ class PortalExport:
     ) -> None:
         self.ref, self.province, self.rng = ref, province, rng
         units = seeds_dir / "admin_units"
-        (row,) = [r for r in _read(units / "admin_provinces_2025_07.csv") if r["code"] == province]
+        (row,) = [
+            r for r in read_seed_csv(units / "admin_provinces_2025_07.csv") if r["code"] == province
+        ]
         # "Tỉnh" or "Thành phố", as the province's full name has it
         self.kind = row["full_name"].removesuffix(row["name"]).strip()
         self.province_name = row["name"]
         self.communes = sorted(c for c, p in ref.communes_new.items() if p == province)
         self.commune_names = {
             r["code"]: r["full_name"]
-            for r in _read(units / "admin_communes_2025_07.csv")
+            for r in read_seed_csv(units / "admin_communes_2025_07.csv")
             if r["province_code"] == province
         }
         # the portal's procedures: published by the province for all its units
@@ -409,11 +410,6 @@ def _tree_page(parent: Unit, children: list[Unit], counts: Any) -> dict[str, Any
     head = entry(parent, 0)
     head["totalScore"], head["totalMaxScore"] = head.pop("score"), head.pop("maxScore")
     return {"parent": head, "children": [entry(u, n) for n, u in enumerate(children, start=1)]}
-
-
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def export_periods(months: list[dt.date], reform: dt.date) -> list[Period]:

@@ -13,7 +13,6 @@ quarantines it with its name, never guesses.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import unicodedata
@@ -22,6 +21,7 @@ from functools import cache
 from pathlib import Path
 
 from de06.project_vars import reform_date
+from de06.reference import read_seed_csv
 
 # the old placement of a tone mark on "oa", "oe", "uy" -> the new (as the unit lists spell it)
 _TONES = {
@@ -69,11 +69,6 @@ class _Province:
         self.units.setdefault(name, set()).add(unit)
 
 
-def _read(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
 @dataclass(frozen=True)
 class Override:
     province_code: str  # empty for a province's own name
@@ -87,12 +82,12 @@ class UnitNames:
     def __init__(self, seeds_dir: Path) -> None:
         self.reform_date = reform_date(seeds_dir.parent)
         units = seeds_dir / "admin_units"
-        departments = _read(seeds_dir / "agencies" / "agency_departments.csv")
+        departments = read_seed_csv(seeds_dir / "agencies" / "agency_departments.csv")
         self._eras: dict[bool, dict[str, _Province]] = {}
         for after in (False, True):
             suffix = "2025_07" if after else "2025_03"
             provinces: dict[str, _Province] = {}
-            for row in _read(units / f"admin_provinces_{suffix}.csv"):
+            for row in read_seed_csv(units / f"admin_provinces_{suffix}.csv"):
                 names = {fold(row["full_name"]), fold(row["name"])}
                 province = provinces[row["code"]] = _Province(row["code"], names)
                 province.add(fold(row["full_name"]), Unit(row["code"], "province"))
@@ -108,19 +103,19 @@ class UnitNames:
                     province.add(_without_province_words(name), unit)
             district_province: dict[str, str] = {}
             if not after:
-                for row in _read(units / "admin_districts_2025_03.csv"):
+                for row in read_seed_csv(units / "admin_districts_2025_03.csv"):
                     district_province[row["code"]] = row["province_code"]
                     provinces[row["province_code"]].add(
                         fold(row["full_name"]), Unit(row["code"], "district")
                     )
-            for row in _read(units / f"admin_communes_{suffix}.csv"):
+            for row in read_seed_csv(units / f"admin_communes_{suffix}.csv"):
                 code = row.get("province_code") or district_province[row["district_code"]]
                 provinces[code].add(fold(row["full_name"]), Unit(row["code"], "commune"))
             self._eras[after] = provinces
         overrides = seeds_dir / "index_766" / "index_766_unit_overrides.csv"
         self.overrides = [
             Override(r["province_code"].strip(), fold(r["portal_name"]), r["unit_code"].strip())
-            for r in (_read(overrides) if overrides.exists() else [])
+            for r in (read_seed_csv(overrides) if overrides.exists() else [])
         ]
 
     def _era(self, period_end: dt.date) -> dict[str, _Province]:
@@ -184,11 +179,10 @@ def _candidates(text: str, province: _Province) -> list[str]:
     forms += [f.removeprefix(f"{_COMMITTEE} ") for f in list(forms)]
     for form in list(forms):
         for name in sorted(province.names, key=len, reverse=True):
-            if form.endswith(f" {name}") and name not in forms:
+            if form.endswith(f" {name}"):
                 stripped = form[: -len(name) - 1]
                 forms += [stripped, _without_province_words(stripped)]
-    seen: set[str] = set()
-    return [f for f in forms if f and not (f in seen or seen.add(f))]  # type: ignore[func-returns-value]
+    return list(dict.fromkeys(f for f in forms if f))  # in order, each once
 
 
 def unit_names(seeds_dir: Path) -> UnitNames:

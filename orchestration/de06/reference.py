@@ -20,7 +20,8 @@ REFORM_DATE = reform_date(PROJECT_DIR)  # two-level local government, 63 -> 34 p
 HISTORY_START = history_start(PROJECT_DIR)  # the 1 March 2025 unit list is valid from here
 
 
-def _read(path: Path) -> list[dict[str, str]]:
+def read_seed_csv(path: Path) -> list[dict[str, str]]:
+    """A seed's rows (UTF-8, a byte-order mark or not), as text."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
@@ -133,23 +134,29 @@ class Reference:
 @cache
 def load_reference(seeds_dir: Path) -> Reference:
     units = seeds_dir / "admin_units"
-    provinces_old = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_03.csv")}
-    provinces_new = {r["code"]: r["name"] for r in _read(units / "admin_provinces_2025_07.csv")}
+    provinces_old = {
+        r["code"]: r["name"] for r in read_seed_csv(units / "admin_provinces_2025_03.csv")
+    }
+    provinces_new = {
+        r["code"]: r["name"] for r in read_seed_csv(units / "admin_provinces_2025_07.csv")
+    }
     districts = {
-        r["code"]: r["province_code"] for r in _read(units / "admin_districts_2025_03.csv")
+        r["code"]: r["province_code"] for r in read_seed_csv(units / "admin_districts_2025_03.csv")
     }
     communes_old = {
-        r["code"]: r["district_code"] for r in _read(units / "admin_communes_2025_03.csv")
+        r["code"]: r["district_code"] for r in read_seed_csv(units / "admin_communes_2025_03.csv")
     }
     communes_new = {
-        r["code"]: r["province_code"] for r in _read(units / "admin_communes_2025_07.csv")
+        r["code"]: r["province_code"] for r in read_seed_csv(units / "admin_communes_2025_07.csv")
     }
     merger = {
         r["old_province_code"]: r["new_province_code"]
-        for r in _read(units / "admin_province_merger_2025.csv")
+        for r in read_seed_csv(units / "admin_province_merger_2025.csv")
     }
-    departments = _read(seeds_dir / "agencies" / "agency_departments.csv")
-    indicators = {r["indicator_code"]: r for r in _read(seeds_dir / "catalogue" / "indicators.csv")}
+    departments = read_seed_csv(seeds_dir / "agencies" / "agency_departments.csv")
+    indicators = {
+        r["indicator_code"]: r for r in read_seed_csv(seeds_dir / "catalogue" / "indicators.csv")
+    }
     return Reference(
         provinces_old=provinces_old,
         provinces_new=provinces_new,

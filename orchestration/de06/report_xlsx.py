@@ -191,6 +191,8 @@ def _index_sheet(book: Book, index: dict[str, Any]) -> None:
     text = book.text
     ws_index = book.sheet("Chỉ số 766", "BỘ CHỈ SỐ 766 (TÍNH LẠI TỪ SỐ LIỆU)")
     book.header(ws_index, 5, (("Nội dung", 36), ("Giá trị", 14)))
+    # label, key, number format (None: text); the national portal's scale (100 points:
+    # recomputed, else as the portal published) after the band
     index_rows = (
         ("Điểm chỉ số (trên điểm tính được)", "index_score", "0.00"),
         ("Tổng điểm", "total_points", "0.00"),
@@ -199,27 +201,20 @@ def _index_sheet(book: Book, index: dict[str, Any]) -> None:
         ("Trên số đơn vị", "ranked_of", "0"),
         ("Điểm công bố", "published_score", "0.00"),
         ("Hạng công bố", "published_rank", "0"),
-    )
-    for r, (label, key, fmt) in enumerate(index_rows, start=6):
-        text(ws_index.cell(row=r, column=1), label)
-        cell = ws_index.cell(row=r, column=2, value=index[key])
-        cell.number_format = fmt
-    text(ws_index.cell(row=13, column=1), "Xếp loại")
-    text(ws_index.cell(row=13, column=2), index["band_name_vi"])
-    # the national portal's scale (100 points): recomputed, else as the portal published
-    scale_rows = (
+        ("Xếp loại", "band_name_vi", None),
         ("Tổng điểm theo thang Cổng DVC quốc gia (100)", "scale_total", "0.00"),
         ("Cổng công bố", "portal_total", "0.00"),
         ("Xếp hạng (thang Cổng)", "rank_shown", "0"),
         ("Trên số đơn vị (thang Cổng)", "rank_shown_of", "0"),
         ("Cần thêm để lên hạng", "points_to_next_rank", "0.00"),
+        ("Tiêu chí còn thiếu (thang Cổng)", "scale_missing_components", None),
     )
-    for r, (label, key, fmt) in enumerate(scale_rows, start=14):
+    for r, (label, key, fmt) in enumerate(index_rows, start=6):
         text(ws_index.cell(row=r, column=1), label)
-        cell = ws_index.cell(row=r, column=2, value=index[key])
-        cell.number_format = fmt
-    text(ws_index.cell(row=19, column=1), "Tiêu chí còn thiếu (thang Cổng)")
-    text(ws_index.cell(row=19, column=2), index["scale_missing_components"] or "")
+        if fmt is None:
+            text(ws_index.cell(row=r, column=2), index[key] or "")
+        else:
+            ws_index.cell(row=r, column=2, value=index[key]).number_format = fmt
 
 
 def _index_components_sheet(book: Book, components: list[dict[str, Any]]) -> None:

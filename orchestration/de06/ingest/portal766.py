@@ -29,10 +29,16 @@ from de06.periods import Period, parse_period
 from de06.portal_units import UnitNames, unit_names
 
 FEED = PORTAL766
+# a tree page: its unit's row is this component, of these counts (numerator, denominator;
+# payment: its term A)
 TREE_PAGES = {
-    "dvc-progress-tree": "PROGRESS_ON_TIME",
-    "provide-online-tree": "ONLINE_SERVICE",
-    "formality-online-payment-tree": "ONLINE_PAYMENT",
+    "dvc-progress-tree": ("PROGRESS_ON_TIME", "total_on_time", "total_received"),
+    "provide-online-tree": ("ONLINE_SERVICE", None, None),
+    "formality-online-payment-tree": (
+        "ONLINE_PAYMENT",
+        "dossiers_paid_online",
+        "dossiers_with_obligation",
+    ),
 }
 # a tree page's counts: the raw column <- the portal's field
 TREE_COUNTS = {
@@ -51,12 +57,6 @@ TREE_COUNTS = {
     "channel_direct": "channelDirectSum",
     "channel_postal": "channelPostalSum",
     "channel_total": "channelTotalSum",
-}
-# a tree page's component counts: numerator, denominator (payment: its term A)
-TREE_RATIO = {
-    "dvc-progress-tree": ("total_on_time", "total_received"),
-    "provide-online-tree": (None, None),
-    "formality-online-payment-tree": ("dossiers_paid_online", "dossiers_with_obligation"),
 }
 METRIC_NUMBERS = {
     "numerator": "numerator",
@@ -172,7 +172,7 @@ def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list
     ]
     report.rows_read = len(units)
     names = unit_names(ctx.seeds_dir)
-    province_name = text((parent or {}).get("departmentName")) if parent else None
+    province_name = text(parent.get("departmentName")) if parent else None
     province = names.province(province_name or "", period.end) if province_name else None
     if province is None:
         raise IngestError(
@@ -186,23 +186,24 @@ def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list
     seen_units: dict[str, str] = {}
     for n, unit, is_parent in units:
         rows, unit_problems = unit_rows(names, province, page, period, unit, is_parent, n)
-        department_id = text(unit.get("departmentId")) if isinstance(unit, dict) else None
-        unit_code = rows[0][0] if rows else None
-        if not unit_problems and unit_code in seen_units:
-            name = text(unit.get("departmentName"))
-            message = (
-                f"'{name}' names unit {unit_code}, as '{seen_units[unit_code]}' does already "
-                "(settle it in seeds/index_766/index_766_unit_overrides.csv)"
-            )
-            unit_problems = [Problem(n, "departmentName", name, "duplicate_row", message)]
-        if not unit_problems and department_id in seen:
-            unit_problems = [Problem(n, "departmentId", department_id, "duplicate_row",
-                                     f"unit {department_id} appears twice in the file")]  # fmt: skip
+        if rows:  # a unit once: by the portal's id, and by the warehouse's unit
+            unit_code, _, department_id, _, name = rows[0][:5]
+            if unit_code in seen_units:
+                message = (
+                    f"'{name}' names unit {unit_code}, as '{seen_units[unit_code]}' does already "
+                    "(settle it in seeds/index_766/index_766_unit_overrides.csv)"
+                )
+                unit_problems = [Problem(n, "departmentName", name, "duplicate_row", message)]
+            elif department_id in seen:
+                message = f"unit {department_id} appears twice in the file"
+                unit_problems = [
+                    Problem(n, "departmentId", department_id, "duplicate_row", message)
+                ]
         if unit_problems:
             problems += unit_problems
             continue
-        seen.add(department_id or "")
-        seen_units[unit_code or ""] = text(unit.get("departmentName")) or ""
+        seen.add(department_id)
+        seen_units[unit_code] = name
         common = (page, period.code, captured)
         good += [(*common, *row, None, load_id, n) for row in rows]
     if good:
@@ -226,7 +227,7 @@ UNIT_NUMBERS = {
     "unit_ratio": "ratio",
     "score": "score",
     "max_score": "maxScore",
-    **{column: field for column, field in TREE_COUNTS.items()},
+    **TREE_COUNTS,
 }
 
 
@@ -284,12 +285,12 @@ def unit_rows(
     )
     counts = tuple(numbers[c] for c in TREE_COUNTS)
     if page in TREE_PAGES:  # one row: the unit's component, which is the page's group
-        num_column, den_column = TREE_RATIO[page]
+        component, num_column, den_column = TREE_PAGES[page]
         score = numbers["score"] if numbers["score"] is not None else numbers["unit_total_score"]
         top = numbers["max_score"]
         top = top if top is not None else numbers["unit_total_max_score"]
         metric: tuple[Any, ...] = (
-            TREE_PAGES[page], None,
+            component, None,
             numbers[num_column] if num_column else None,
             numbers[den_column] if den_column else None,
             numbers["unit_ratio"], score, top, None, None,
