@@ -87,3 +87,17 @@
         ) }}
     )
 {%- endmacro %}
+
+{#- A composite component's term in hundredths (payment's A, B, C): no points when a count is
+    missing, 0 for a zero denominator (no fallback), else the term's rounded points (max points,
+    full points at `full_points_at`, a fraction). `percent_cents` is portal_percent_cents of
+    the counts, computed beforehand. -#}
+{% macro portal_term_cents(percent_cents, numerator, denominator, max_points, full_points_at) -%}
+    case
+        when {{ numerator }} is null or {{ denominator }} is null then null
+        when {{ denominator }} = 0 then 0
+        else {{ portal_points_cents(
+            percent_cents, max_points, 'cast(round(' ~ full_points_at ~ ' * 100) as bigint)'
+        ) }}
+    end
+{%- endmacro %}

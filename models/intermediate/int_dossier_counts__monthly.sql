@@ -1,6 +1,8 @@
 -- Additive monthly dossier counts per source system, month and unit, at every level at once:
 -- nation, province, district (before 1 July 2025), commune and agency. Only what a dossier's
--- own rows decide (not "now"): int_dossier_measures__monthly adds the in-time count.
+-- own rows decide (not "now"): int_dossier_measures__monthly adds the in-time count. The
+-- closed dossiers in time at the end of each period grain (Decision 766 on the portal's scale)
+-- are counted here, per month received: a quarter's figure is the sum of its months'.
 -- Dossiers whose unit could not be resolved on their received date are left out here and
 -- reported by the test `assert_dossier_units_resolve`.
 -- Incremental: a run replaces whole months, those where a changed dossier was received, in its
@@ -38,6 +40,7 @@ grouped as (
         received_month,
         {{ grouped_unit_level_and_key() }},
         {{ sum_dossier_measures() }},
+        {{ sum_in_time_at_period_ends('closed') }},
         max(load_id) as last_load_id
     from dossiers
     group by {{ unit_grouping_sets(['source_system', 'received_month']) }}  -- noqa: PRS

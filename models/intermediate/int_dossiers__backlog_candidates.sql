@@ -42,6 +42,8 @@ select
     received_at,
     due_at,
     closed_at,
+    -- rated dissatisfied (766's satisfaction counts the open dossiers not due and not so rated)
+    n_dissatisfied,
     load_id,
     built_at
 from rebuilt

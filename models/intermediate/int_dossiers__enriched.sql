@@ -143,7 +143,15 @@ flagged as (
         cast(coalesce(identity_verified, false) as integer) as n_identity_verified,
         cast(coalesce(satisfaction is not null, false) as integer) as n_rated,
         cast(coalesce(satisfaction in ('very_satisfied', 'satisfied'), false) as integer) as n_satisfied,
-        cast(coalesce(synced_national_at is not null, false) as integer) as n_synced_national
+        cast(coalesce(synced_national_at is not null, false) as integer) as n_synced_national,
+        -- with a financial obligation (a fee), paid or not: the 766 payment term A's denominator
+        cast(coalesce(fee_amount > 0, false) as integer) as n_fee_charged,
+        cast(coalesce(satisfaction = 'dissatisfied', false) as integer) as n_dissatisfied,
+        -- digitised at intake and given an electronic result (766's SO_HOA_GIAY_TO_GIAI_QUYET)
+        cast(
+            coalesce(is_digitized and status = 'finished' and finished_at is not null and has_e_result, false)
+            as integer
+        ) as n_digitized_e_result
 
     from resolved
 

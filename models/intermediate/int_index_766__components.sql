@@ -5,7 +5,9 @@
 -- (0, full points, or none). A component the dossier feed cannot compute (`not_in_feed`) or
 -- without dossiers (`no_dossiers`) has no points of its own; beside every component, the
 -- points the portal published (its export), and the points on the portal's scale: recomputed
--- where the feed allows, else published, else missing.
+-- where the feed allows, else published, else missing. A composite component (the payment)
+-- adds its terms' points (int_index_766__composite_terms: A from the dossiers, B and C from
+-- the export), `recomputed_in_part`.
 
 with
 
@@ -98,6 +100,7 @@ versioned as (
         c.component_name_en,
         c.max_points,
         c.full_points_at,
+        coalesce(c.rule, 'linear') as rule,
         coalesce(c.zero_denominator, 'none') as zero_denominator,
         coalesce(c.rounding, 'none') as rounding,
         c.numerator_measure,
@@ -143,13 +146,28 @@ rated as (
 
 ),
 
+-- a composite component's points (the payment's A, B, C, each rounded): the sum of its terms
+-- (in hundredths: exact); a term without its counts leaves the component without points
+composite as (
+
+    select
+        unit_key,
+        period,
+        component_code,
+        case when count(*) = count(term_cents) then sum(term_cents) end as composite_cents,
+        bool_and(in_dossier_feed) as is_all_in_feed
+    from {{ ref('int_index_766__composite_terms') }}
+    group by unit_key, period, component_code
+
+),
+
 -- the portal's points in hundredths, from the rounded percentage
 rounded as (
 
     select
         *,
         case
-            when percent_cents is not null
+            when percent_cents is not null and rule <> 'composite'
                 then {{ portal_points_cents(
                     'percent_cents', 'max_points', 'cast(round(full_points_at * 100) as bigint)'
                 ) | indent(16) }}
@@ -161,8 +179,15 @@ rounded as (
 scored as (
 
     select
-        r.*,
+        {{ star_except('r', ['missing_reason']) }},
         case
+            when r.rule = 'composite' and k.composite_cents is null then 'not_in_feed'
+            when r.rule = 'composite' then null
+            else r.missing_reason
+        end as missing_reason,
+        k.is_all_in_feed,
+        case
+            when r.rule = 'composite' then k.composite_cents / cast(100 as double)
             when r.missing_reason is not null then null
             when coalesce(r.denominator, 0) = 0 and r.zero_denominator = 'zero' then 0.0
             when coalesce(r.denominator, 0) = 0 then r.max_points
@@ -180,6 +205,10 @@ scored as (
         on r.unit_key = e.unit_key
             and r.period = e.period
             and r.component_code = e.component_code
+    left join composite as k
+        on r.unit_key = k.unit_key
+            and r.period = k.period
+            and r.component_code = k.component_code
 
 )
 
@@ -215,6 +244,7 @@ select
     -- the portal's scale: recomputed where the feed allows, else as the portal published it
     coalesce(points, published_points) as scale_points,
     case
+        when missing_reason is null and not coalesce(is_all_in_feed, true) then 'recomputed_in_part'
         when missing_reason is null then 'recomputed'
         when published_points is not null then 'published'
         else 'missing'

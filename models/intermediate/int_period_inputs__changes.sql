@@ -37,6 +37,7 @@
     'indicator_targets',
     'index_766_components',
     'index_766_bands',
+    'index_766_composite_terms',
     'index_766_difference_reasons',
     'admin_commune_crosswalk_2025',
 ] %}

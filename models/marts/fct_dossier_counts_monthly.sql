@@ -101,6 +101,9 @@ select
     g.n_rated,
     g.n_satisfied,
     g.n_synced_national,
+    g.n_fee_charged,
+    g.n_dissatisfied,
+    g.n_digitized_e_result,
     g.last_load_id
 from grouped as g
 inner join units as p on g.province_unit_key = p.unit_key

@@ -90,13 +90,9 @@ composite_points as (
         load_id,
         source_row_number,
         metric_code,
-        case
-            when numerator is null or denominator is null then null
-            when denominator = 0 then 0
-            else {{ portal_points_cents(
-                'percent_cents', 'max_points', 'cast(round(full_points_at * 100) as bigint)'
-            ) | indent(12) }}
-        end as term_cents
+        {{ portal_term_cents(
+            'percent_cents', 'numerator', 'denominator', 'max_points', 'full_points_at'
+        ) | indent(8) }} as term_cents
     from composite_terms
 
 ),

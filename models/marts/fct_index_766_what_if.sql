@@ -10,10 +10,31 @@
 
 with
 
+-- a composite component (the payment) as the term the dossiers move (its A: dossiers paid
+-- online), with that term's points and full points
 components as (
 
-    select * from {{ ref('int_index_766__components') }}
-    where is_computed
+    select
+        c.unit_level,
+        c.unit_key,
+        c.period,
+        c.period_grain,
+        c.group_code,
+        c.component_code,
+        c.component_name_vi,
+        c.numerator,
+        c.denominator,
+        c.rate,
+        coalesce(t.full_points_at, c.full_points_at) as full_points_at,
+        coalesce(t.max_points, c.max_points) as max_points,
+        coalesce(t.term_cents / cast(100 as double), c.points) as points
+    from {{ ref('int_index_766__components') }} as c
+    left join {{ ref('int_index_766__composite_terms') }} as t
+        on c.unit_key = t.unit_key
+            and c.period = t.period
+            and c.component_code = t.component_code
+            and t.in_dossier_feed
+    where c.is_computed
 
 ),
 

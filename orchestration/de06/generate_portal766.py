@@ -56,29 +56,44 @@ def payment_points(a: tuple[float, float], b: tuple[float, float], c: tuple[floa
     return float(sum(Decimal(str(t or 0.0)) for t in terms))
 
 
-# the counts of a unit's dossiers in a period, from the portal's copy (latest versions)
+# the counts of a unit's dossiers in a period, from the portal's copy (latest versions). A
+# dossier is in time when it closed (finished, or returned, withdrawn or rejected: the update's
+# time) by its due time, or was still open and not yet due at the period's end (the export is
+# captured after it; spec/index766.md §1).
 COUNTS_SQL = """
 with latest as (
-    select * from portal
+    select
+        *,
+        coalesce(
+            finished_at,
+            case when status in ('returned', 'withdrawn', 'rejected') then updated_at end
+        ) as closed_at
+    from portal
     qualify row_number() over (partition by dossier_id order by updated_at desc) = 1
+),
+judged as (
+    select
+        *,
+        least(coalesce(closed_at, $period_after), $period_after) <= due_at as in_time,
+        status = 'finished' and finished_at is not null and has_e_result as e_result
+    from latest
 )
 select
     agency_code,
     count(*) as received,
-    count(*) filter (where (finished_at is not null and finished_at <= due_at)
-                     or (finished_at is null and status in ('received', 'processing')
-                         and due_at > $period_end)) as on_time,
-    count(*) filter (where has_e_result) as e_result,
-    count(*) filter (where is_digitized and has_e_result) as digitized_e_result,
+    count(*) filter (where in_time) as on_time,
+    count(*) filter (where in_time and satisfaction is distinct from 'dissatisfied')
+        as satisfied_in_time,
+    count(*) filter (where e_result) as e_result,
+    count(*) filter (where is_digitized and e_result) as digitized_e_result,
     count(*) filter (where reused_data) as reused,
     count(*) filter (where identity_verified) as population_data,
     count(*) filter (where fee_amount > 0) as with_obligation,
     count(*) filter (where fee_amount > 0 and payment_channel = 'online') as paid_online,
-    count(*) filter (where satisfaction = 'dissatisfied') as dissatisfied,
     count(*) filter (where channel = 'online') as online,
     count(*) filter (where channel = 'direct') as direct,
     count(*) filter (where channel = 'postal') as postal
-from latest
+from judged
 where received_at >= $period_start and received_at < $period_after
 group by agency_code
 """
@@ -120,11 +135,8 @@ class PortalExport:
     def units(self, portal: pa.Table, provincial: pa.Table, period: Period) -> list[Unit]:
         con = duckdb.connect()
         try:
-            params = {
-                "period_start": period.start,
-                "period_after": period.end + dt.timedelta(days=1),
-                "period_end": dt.datetime.combine(period.end, dt.time.max),
-            }
+            after = dt.datetime.combine(period.end + dt.timedelta(days=1), dt.time())
+            params = {"period_start": period.start, "period_after": after}
             con.register("portal", portal)
             counted = con.execute(COUNTS_SQL, params).fetch_arrow_table().to_pylist()
             con.register("portal", provincial)
@@ -234,7 +246,7 @@ _COUNT_KEYS = (
     "population_data",
     "with_obligation",
     "paid_online",
-    "dissatisfied",
+    "satisfied_in_time",
     "online",
     "direct",
     "postal",
@@ -266,14 +278,14 @@ def _metric(
 def _satisfaction(unit: Unit, draws: dict[str, float]) -> list[dict[str, Any]]:
     c = unit.counts
     received = c.get("received", 0)
-    # received less overdue and less rated dissatisfied (no complaints in the sample)
-    good = c.get("on_time", 0) - c.get("dissatisfied", 0)
+    # received less those overdue or rated dissatisfied (no complaints in the sample)
+    good = c.get("satisfied_in_time", 0)
     p = draws["petitions"]
     return [
         _metric(
             "DOSSIER_RECEIVING_SATISFACTION",
             "Hài lòng tiếp nhận, giải quyết",
-            max(good, 0),
+            good,
             received,
             6,
             0.9,

@@ -186,6 +186,8 @@ def _index_components(components: list[dict[str, Any]]) -> list[str]:
         scale = format_vn(c["scale_points"], "points")
         if c["scale_points_source"] == "published":
             scale += " (Cổng)"
+        elif c["scale_points_source"] == "recomputed_in_part":
+            scale += " (một phần từ Cổng)"
         out.append(
             "<tr>"
             + _td(c["group_code"])

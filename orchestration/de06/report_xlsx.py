@@ -226,7 +226,12 @@ def _index_components_sheet(book: Book, components: list[dict[str, Any]]) -> Non
         (("Nhóm", 8), ("Tiêu chí", 44), ("Tính lại", 10), ("Cổng công bố", 10),
          ("Chênh lệch", 10), ("Thang Cổng", 10), ("Nguồn", 12), ("Lý do chênh lệch", 50)),
     )  # fmt: skip
-    source_vi = {"recomputed": "tính lại", "published": "Cổng công bố", "missing": "thiếu"}
+    source_vi = {
+        "recomputed": "tính lại",
+        "recomputed_in_part": "tính lại một phần, phần còn lại từ Cổng",
+        "published": "Cổng công bố",
+        "missing": "thiếu",
+    }
     for r, c in enumerate(components, start=6):
         text(ws.cell(row=r, column=1), c["group_code"])
         text(ws.cell(row=r, column=2), c["component_name_vi"])

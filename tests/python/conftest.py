@@ -31,6 +31,7 @@ PERIOD_CHAIN_INTERMEDIATE = [
     "int_indicator_values__assessed",
     "int_indicator_values__target_attainment",
     "int_index_766__measures",
+    "int_index_766__composite_terms",
     "int_index_766__components",
     "int_index_766__scores",
 ]

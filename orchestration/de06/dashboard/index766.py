@@ -150,7 +150,8 @@ def _components(components: list[dict], on_scale: bool) -> None:
     def scale(c: dict) -> str:
         if c["scale_points_source"] == "missing":
             return esc(t("source_missing"))
-        mark = f" {t('source_published')}" if c["scale_points_source"] == "published" else ""
+        marks = {"published": "source_published", "recomputed_in_part": "source_in_part"}
+        mark = f" {t(marks[c['scale_points_source']])}" if c["scale_points_source"] in marks else ""
         return points(c["scale_points"]) + esc(mark)
 
     def reason(c: dict) -> str:

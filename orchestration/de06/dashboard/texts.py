@@ -109,6 +109,7 @@ TEXT.update(
         "max": ("Tối đa", "Max"),
         "index_over_computed": ("Điểm trên phần tính được", "Index over computable points"),
         "source_published": ("(Cổng)", "(portal)"),
+        "source_in_part": ("(một phần từ Cổng)", "(partly from the portal)"),
         "source_missing": ("thiếu", "missing"),
     }
 )
