@@ -55,6 +55,9 @@ class Feed:
     # a feed told by its file name: the name's pattern (a regular expression), in words
     name_pattern: str | None = None
     name_pattern_words: str = ""
+    # a file refused whole is copied into the quarantine as sent; not a feed whose files carry
+    # personal data in fields the ingest cannot tell apart before reading (the sync payload)
+    copy_rejected_files: bool = True
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -366,7 +369,62 @@ PORTAL766 = Feed(
     reasons=("unmatched_unit", "bad_number", "negative", "missing_value", "duplicate_row"),
 )
 
-FEEDS: dict[str, Feed] = {feed.name: feed for feed in (DOSSIERS, SUBMISSIONS, TASKS, PORTAL766)}
+# the national portal's synchronisation API: the dossier statuses a provincial system sends
+# (TrangThaiHoSo, and TrangThai of a status update) -> the dossier feed's status
+DVCQG_STATUSES = {
+    "1": "received",  # mới đăng ký
+    "2": "received",  # được tiếp nhận
+    "3": "rejected",  # không được tiếp nhận
+    "4": "processing",  # đang xử lý
+    "5": "processing",  # yêu cầu bổ sung giấy tờ
+    "6": "processing",  # yêu cầu thực hiện nghĩa vụ tài chính
+    "7": "withdrawn",  # công dân yêu cầu rút hồ sơ
+    "8": "rejected",  # dừng xử lý
+    "9": "finished",  # đã xử lý xong
+    "10": "finished",  # đã trả kết quả
+}
+# KenhThucHien -> channel (missing: direct, as the portal counts it)
+DVCQG_CHANNELS = {"1": "direct", "2": "online", "3": "postal"}
+
+DVCQG = Feed(
+    name="dvcqg",
+    title_vi="Gói tin đồng bộ hồ sơ lên Cổng DVC quốc gia",
+    detect_by=None,
+    name_pattern=r"dvcqg__(?P<province>[^_.]+)__(?P<batch>[^.]+)\.jsonl?",
+    name_pattern_words="dvcqg__<province code>__<batch>.json (or .jsonl)",
+    formats=("json",),
+    copy_rejected_files=False,
+    # the file's dossier payloads are dossier versions: they go through the dossier feed's
+    # checks into raw.dossiers (source_system `provincial`); this feed's raw table holds its
+    # status updates, the dossiers' process log (QuaTrinhXuLy)
+    columns=(
+        Column("province_code", required=True, description="the province whose system sent it"),
+        Column("dossier_id", required=True, description="MaHoSo"),
+        Column("status", required=True, values=tuple(sorted(set(DVCQG_STATUSES.values())))),
+        Column("status_code", required=True, description="TrangThai as sent (1-10)"),
+        Column("processed_at", "timestamp", required=True, description="ThoiDiemXuLy"),
+        Column("department", description="PhongBanXuLy"),
+        Column("started_at", "timestamp", description="NgayBatDau"),
+        Column("due_by_rule_at", "timestamp", description="NgayKetThucTheoQuyDinh"),
+    ),
+    key=("province_code", "dossier_id", "processed_at", "status_code"),
+    winner="every status update is kept (a log); the same update twice in a file: a duplicate_row",
+    reasons=(
+        "missing_value",
+        "bad_type",
+        "bad_value",
+        "impossible_date",
+        "future_date",
+        "unknown_unit",
+        "unit_not_valid_in_period",
+        "unmatched_unit",
+        "duplicate_row",
+    ),
+)
+
+FEEDS: dict[str, Feed] = {
+    feed.name: feed for feed in (DOSSIERS, SUBMISSIONS, TASKS, PORTAL766, DVCQG)
+}
 # the ingest's own tables beside the feeds' (warehouse.RAW_DDL), and every raw table
 LEDGER_TABLES = ("load_files", "quarantine")
 RAW_TABLES = ("load_files", *FEEDS, "quarantine")

@@ -71,11 +71,27 @@ def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list
 def load_files(ctx: LoadContext, entries: list[Entry], kind: str) -> dict[int, list[Problem]]:
     """Check and insert dossier files (one CSV, or Parquet files of one schema) in the open
     transaction; fill in each file's report and return its problems, by load id."""
-    con = ctx.con
     reports = {load_id: report for _, load_id, report in entries}
-    described = _read_incoming(ctx, entries, kind, reports)
+    _read_incoming(ctx, entries, kind, reports)
     for path, _, _ in entries:  # DuckDB's readers rename a duplicate (`x`, `x_1`)
-        check_columns(FEED.name, file_header(con, path, kind))
+        check_columns(FEED.name, file_header(ctx.con, path, kind))
+    return check_and_insert(ctx, reports, pseudonymised=kind != "parquet")
+
+
+def check_and_insert(
+    ctx: LoadContext,
+    reports: dict[int, FileReport],
+    pseudonymised: bool,
+    more_checks: tuple[str, ...] = (),
+) -> dict[int, list[Problem]]:
+    """Check the rows of ``incoming`` (a view or temp table of dossier rows by contract name,
+    with ``_load_id`` and ``_row_number``; ``applicant_id`` already a pseudonym when
+    ``pseudonymised``), insert those without a problem and mark the versions that lose.
+    ``more_checks``: a feed's own checks, selects of (load id, row number, column, value,
+    code, message) from ``incoming``. Fills in each file's report; returns the problems by
+    load id, and drops ``incoming``."""
+    con = ctx.con
+    described = con.execute("describe incoming").fetchall()
     actual = {
         nfc(r[0]).strip().lower(): (r[0], r[1])
         for r in described
@@ -87,14 +103,17 @@ def load_files(ctx: LoadContext, entries: list[Entry], kind: str) -> dict[int, l
         if report.rows_read == 0:
             raise IngestError("empty_file", "the file has a header but no rows")
     cols = Incoming(actual)
-    problems = _find_problems(ctx, cols, reports)
+    problems = _find_problems(ctx, cols, reports, more_checks)
     _mark_superseded(con, cols, reports)
-    _insert(ctx, cols, extras, kind)
+    _insert(ctx, cols, extras, pseudonymised)
     for load_id, report in reports.items():
         report.reasons.update(Counter(p.code for p in problems[load_id]))
     con.execute("drop table problems")
     con.execute("drop table superseded")
-    con.execute("drop view incoming" if kind == "parquet" else "drop table incoming")
+    is_view = con.execute(
+        "select count(*) from duckdb_views() where view_name = 'incoming' and temporary"
+    ).fetchone()
+    con.execute("drop view incoming" if is_view and is_view[0] else "drop table incoming")
     return problems
 
 
@@ -228,7 +247,10 @@ def _row_checks(cols: Incoming) -> list[Check]:
 
 
 def _find_problems(
-    ctx: LoadContext, cols: Incoming, reports: dict[int, FileReport]
+    ctx: LoadContext,
+    cols: Incoming,
+    reports: dict[int, FileReport],
+    more_checks: tuple[str, ...] = (),
 ) -> dict[int, list[Problem]]:
     """The temp table ``problems`` (load id, row number, column, value, code, message) and
     its rows by load id."""
@@ -249,6 +271,7 @@ def _find_problems(
     for col in ("unit_code", "agency_code"):
         checks.append(_unit_check_sql(col, cols.text(col), f"{cols.typed('received_at')}::date"))
     checks.append(_duplicate_version_sql(cols))
+    checks += more_checks
     ctx.con.execute(
         "create or replace temp table problems as " + " union all ".join(f"({c})" for c in checks),
         {"latest": dt.datetime.now() + dt.timedelta(days=1)},
@@ -391,14 +414,14 @@ def _mark_superseded(
     )
 
 
-def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], kind: str) -> None:
+def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], pseudonymised: bool) -> None:
     """Insert the rows without a problem, as the contract stores them: enumerations lower-case,
     types cast, ``applicant_id`` as its HMAC-SHA256 pseudonym (computed inside the insert from
     Parquet, already in ``incoming`` from CSV)."""
     select_cols = []
     for column in FEED.columns:
         col = column.name
-        if column.stored_as and kind == "csv":  # pseudonymised as it was read
+        if column.stored_as and pseudonymised:  # pseudonymised as it was read
             select_cols.append(cols.text(col))
         elif column.stored_as:
             select_cols.append(pseudonym_sql(cols.text(col)))
@@ -416,12 +439,12 @@ def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], kind: str) -> N
     outer, inner = ctx.pads
     # rows of Parquet files carry their row number: insertion order need not be kept (set back
     # after; a CSV read sets it again, whatever an earlier file's failure left)
-    ctx.con.execute(f"set preserve_insertion_order = {'false' if kind == 'parquet' else 'true'}")
+    ctx.con.execute(f"set preserve_insertion_order = {'true' if pseudonymised else 'false'}")
     ctx.con.execute(
         f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
         "_load_id, _row_number, s.by_load_id from incoming "
         "anti join problems using (_load_id, _row_number) "
         "left join superseded as s using (_load_id, _row_number)",
-        {"outer": outer, "inner": inner} if kind == "parquet" else {},
+        {} if pseudonymised else {"outer": outer, "inner": inner},
     )
     ctx.con.execute("set preserve_insertion_order = true")

@@ -20,7 +20,13 @@ from de06.ingest.cells import Row, Uncomputed
 from de06.ingest.sqltext import duckdb_path, nfc
 from de06.ingest.verdicts import FileReport, IngestError
 
-SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".xlsx": "xlsx", ".json": "json"}
+SUFFIXES = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".jsonl": "json",
+}
 HEADER_SEARCH_ROWS = 10  # title rows above the header row are skipped, up to this many
 
 
@@ -34,15 +40,16 @@ def file_hash(path: Path) -> str:
 
 def iter_feed_files(paths: Iterable[Path]) -> Iterator[Path]:
     """The files named, and the feed files under the folders named. A JSON file in a folder is
-    a feed file when a feed told by its name claims it (``portal766__…`` or in
-    ``portal766/``): other JSON (a generator's summary, a tool's settings) is not a feed."""
+    a feed file when a feed told by its name claims it (``portal766__…``, ``dvcqg__…``, or in
+    such a feed's folder): other JSON (a generator's summary, a tool's settings) is not a
+    feed."""
     named = [feed.name for feed in FEEDS.values() if feed.name_pattern]
     for path in paths:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 if not child.is_file() or child.suffix.lower() not in SUFFIXES:
                     continue
-                if child.suffix.lower() == ".json" and not any(
+                if SUFFIXES[child.suffix.lower()] == "json" and not any(
                     child.parent.name == feed or child.name.lower().startswith(f"{feed}__")
                     for feed in named
                 ):

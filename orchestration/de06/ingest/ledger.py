@@ -97,13 +97,17 @@ class Ledger:
             ],
         )
 
-    def write_rejection_file(self, path: Path, load_id: int, problems: list[Problem]) -> None:
-        """Copy a rejected file, or list the rejected rows, in the quarantine folder."""
+    def write_rejection_file(
+        self, path: Path, load_id: int, problems: list[Problem], copy_file: bool = True
+    ) -> None:
+        """Copy a rejected file (unless ``copy_file`` is false: its feed carries personal data
+        that only its reading pseudonymises), or list the rejected rows, in the quarantine
+        folder."""
         folder = self.quarantine_dir
         folder.mkdir(parents=True, exist_ok=True)
         # the quarantine holds files as sent, citizen IDs and all: private to the owner
         # (the folder 700: Settings.ensure_dirs; each file 600)
-        if problems and problems[0].row_number is None:
+        if problems and problems[0].row_number is None and copy_file:
             if path.stat().st_size <= self.copy_limit:
                 copy = folder / f"{load_id:06d}_{path.name}"
                 shutil.copy2(path, copy)

@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from de06.contracts import FEEDS
-from de06.ingest import dossiers, portal766, submissions, tasks
+from de06.ingest import dossiers, dvcqg, portal766, submissions, tasks
 from de06.ingest.context import LoadContext, hmac_pads
 from de06.ingest.files import SUFFIXES, detect_feed, file_hash, iter_feed_files
 from de06.ingest.ledger import Ledger
@@ -47,6 +47,7 @@ FEED_LOADS: dict[str, FeedLoad] = {
     "submissions": submissions.load,
     "tasks": tasks.load,
     "portal766": portal766.load,
+    "dvcqg": dvcqg.load,
 }
 
 
@@ -127,7 +128,8 @@ class Loader:
         self._finish(load_id, digest, kind, report, problems)
         self.con.execute("commit")
         if problems:
-            self.ledger.write_rejection_file(path, load_id, problems)
+            copy = report.feed is None or FEEDS[report.feed].copy_rejected_files
+            self.ledger.write_rejection_file(path, load_id, problems, copy_file=copy)
         return report
 
     def _refuse_if_too_large(self, path: Path, kind: str, feed: str | None) -> None:
