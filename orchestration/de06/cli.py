@@ -291,6 +291,10 @@ def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
     root = Path(args.out) if args.out else settings.home / "bench"
     if args.what == "scale":
         return _bench_scale(root, args)
+    if args.what == "payload":
+        from de06.bench_payload import main
+
+        return main(root, args.dossiers, args.seed)
     from de06.bench import bench_dagster, report
     from de06.generate import GenerateConfig
 
@@ -405,9 +409,10 @@ def _add_operator_commands(sub: Subparsers) -> None:
     bench = sub.add_parser(
         "bench",
         help="benchmarks: `de06 bench scale` (the dossier path vs hand-written DuckDB SQL), "
-        "`de06 bench dagster` (the refresh through Dagster vs directly)",
+        "`de06 bench dagster` (the refresh through Dagster vs directly), `de06 bench payload` "
+        "(the portal's sync payload vs Parquet, the same dossiers)",
     )
-    bench.add_argument("what", choices=["dagster", "scale"])
+    bench.add_argument("what", choices=["dagster", "scale", "payload"])
     bench.add_argument("--out", help="working folder (default: $DE06_HOME/bench)")
     bench.add_argument("--seed", type=int, default=6)
     bench.add_argument("--months", type=int, default=24)
@@ -418,7 +423,8 @@ def _add_operator_commands(sub: Subparsers) -> None:
         "--dossiers",
         type=int,
         default=1_000_000,
-        help="scale: dossiers over --months (then one more month arrives)",
+        help="scale: dossiers over --months (then one more month arrives); payload: dossiers "
+        "after July 2025",
     )
     bench.set_defaults(func=_cmd_bench)
 

@@ -83,13 +83,15 @@ def check_and_insert(
     reports: dict[int, FileReport],
     pseudonymised: bool,
     more_checks: tuple[str, ...] = (),
+    allow_empty: bool = False,
 ) -> dict[int, list[Problem]]:
     """Check the rows of ``incoming`` (a view or temp table of dossier rows by contract name,
     with ``_load_id`` and ``_row_number``; ``applicant_id`` already a pseudonym when
     ``pseudonymised``), insert those without a problem and mark the versions that lose.
     ``more_checks``: a feed's own checks, selects of (load id, row number, column, value,
     code, message) from ``incoming``. Fills in each file's report; returns the problems by
-    load id, and drops ``incoming``."""
+    load id, and drops ``incoming``. ``allow_empty``: a file may bring no dossier rows (a
+    sync-payload file of status updates only)."""
     con = ctx.con
     described = con.execute("describe incoming").fetchall()
     actual = {
@@ -100,7 +102,7 @@ def check_and_insert(
     extras = check_columns(FEED.name, list(actual))
     for report in reports.values():
         report.extra_columns = extras
-        if report.rows_read == 0:
+        if report.rows_read == 0 and not allow_empty:
             raise IngestError("empty_file", "the file has a header but no rows")
     cols = Incoming(actual)
     problems = _find_problems(ctx, cols, reports, more_checks)

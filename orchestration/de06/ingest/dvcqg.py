@@ -20,6 +20,9 @@ import datetime as dt
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
 
 from de06.contracts import DVCQG, DVCQG_CHANNELS, DVCQG_STATUSES
 from de06.ingest import dossiers
@@ -27,6 +30,8 @@ from de06.ingest.context import LoadContext
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
 from de06.portal_units import unit_names
+
+Entry = tuple[Path, int, FileReport]  # a file, its load id, its report
 
 FEED = DVCQG
 NAME = re.compile(FEED.name_pattern or "", re.IGNORECASE)
@@ -54,7 +59,14 @@ TEXT_FIELDS = (
     "NgayBatDau",
     "NgayKetThucTheoQuyDinh",
 )
-LIST_FIELDS = ("TaiLieuNop", "DanhSachLePhi", "DanhSachGiayToKetQua", "DinhDanhCHS")
+# the lists, as DuckDB reads them: only the fields the mapping reads (others are ignored)
+LIST_FIELDS = {
+    "TaiLieuNop": 'STRUCT("DuocSoHoa" VARCHAR, "DuocTaiSuDung" VARCHAR, '
+    '"DuocLayTuKhoDMQG" VARCHAR)[]',
+    "DanhSachLePhi": 'STRUCT("Gia" VARCHAR)[]',
+    "DanhSachGiayToKetQua": 'STRUCT("DuongDanTepTinKetQua" VARCHAR)[]',
+    "DinhDanhCHS": 'STRUCT("SoDinhDanh" VARCHAR)[]',
+}
 DATE_FORMAT = "%Y%m%d%H%M%S"
 # the dossier columns made from another's field (said only when that field is not)
 DERIVED = ("updated_at", "unit_code")
@@ -89,12 +101,9 @@ def _text(field: str) -> str:
 
 
 def _date(field: str) -> str:
-    """A payload date (``yyyyMMddHHmmss``, local time) as the dossier feed's timestamp text;
-    a value that is not such a date stays as sent, for the type check to name it."""
-    value = _text(field)
-    return (
-        f"coalesce(strftime(try_strptime({value}, '{DATE_FORMAT}'), '%Y-%m-%d %H:%M:%S'), {value})"
-    )
+    """A payload date (``yyyyMMddHHmmss``, local time) as a timestamp; null when empty or not
+    such a date (a check names the field: ``_payload_checks``)."""
+    return f"try_strptime({_text(field)}, '{DATE_FORMAT}')"
 
 
 def _flag(field: str) -> str:
@@ -103,10 +112,7 @@ def _flag(field: str) -> str:
 
 def _any_item(list_field: str, condition: str) -> str:
     """Any item of a list field (JSON) meets ``condition`` (on ``x``, a JSON item)."""
-    return (
-        f'coalesce(list_bool_or(list_transform(cast(p."{list_field}" as json[]), '
-        f"lambda x: {condition})), false)"
-    )
+    return f'coalesce(list_bool_or(list_transform(p."{list_field}", lambda x: {condition})), false)'
 
 
 def _mapping(text_to_code: dict[str, str], field: str, default: str | None = None) -> str:
@@ -121,60 +127,95 @@ def _mapping(text_to_code: dict[str, str], field: str, default: str | None = Non
     )
 
 
-def _read(ctx: LoadContext, path: Path, load_id: int) -> None:
-    """``payloads``: every element of the file with its number (1-based), the applicant's
-    identifiers already pseudonymised (the first identifier given)."""
-    columns = {f: "VARCHAR" for f in TEXT_FIELDS} | {f: "JSON" for f in LIST_FIELDS}
+def _read(ctx: LoadContext, entries: list[Entry]) -> None:
+    """``payloads``: every element of the files with its file's load id and province and its
+    number in the file (1-based), the applicant's identifiers already pseudonymised (the first
+    identifier given)."""
+    columns = {f: "VARCHAR" for f in TEXT_FIELDS} | LIST_FIELDS
     spec = "{" + ", ".join(f"'{name}': '{typ}'" for name, typ in columns.items()) + "}"
     applicant = (
         "coalesce(nullif(trim(\"SoGiayToChuHoSo\"), ''), "
-        "nullif(trim(cast(\"DinhDanhCHS\" as json[])[1] ->> 'SoDinhDanh'), ''))"
+        'nullif(trim("DinhDanhCHS"[1]."SoDinhDanh"), \'\'))'
     )
     outer, inner = ctx.pads
     kept = ", ".join(f'"{f}"' for f in (*TEXT_FIELDS, *LIST_FIELDS) if f != "SoGiayToChuHoSo")
+    listed = ", ".join(sql_literal(duckdb_path(path)) for path, _, _ in entries)
+    files = ", ".join(
+        f"({i}, {int(load_id)}, {sql_literal(parse_name(path)[0])})"
+        for i, (path, load_id, _) in enumerate(entries)
+    )
     try:
+        # one read of every file, in file order and each file's order (insertion order is
+        # kept: a row's place in the table is its place in its file)
         ctx.con.execute("set preserve_insertion_order = true")
         ctx.con.execute(
-            "create or replace temp table payloads as select "
-            f"{int(load_id)}::bigint as _load_id, row_number() over () as _row_number, {kept}, "
-            f"{dossiers.pseudonym_sql(applicant)} as applicant_key "
-            f"from read_json($path, format = 'auto', columns = {spec})",
-            {"path": duckdb_path(path), "outer": outer, "inner": inner},
+            "create or replace temp table payloads_read as select file_index, "
+            f"{kept}, {dossiers.pseudonym_sql(applicant)} as applicant_key "
+            f"from read_json([{listed}], format = 'auto', columns = {spec})",
+            {"outer": outer, "inner": inner},
         )
     except Exception as exc:  # DuckDB's reader: a truncated or malformed file
         message = str(exc).splitlines()[0]
         raise IngestError("unreadable_file", f"cannot read the JSON: {message}") from exc
-
-
-def _match_units(ctx: LoadContext, province: str) -> None:
-    """``handlers``: each handling unit's name and day of receipt, with the warehouse's agency
-    and unit codes it names (null when no unit, or two, have the name)."""
-    names = unit_names(ctx.seeds_dir)
-    pairs = ctx.con.execute(
-        f"select distinct {_text('DonViXuLy')} as name, "
-        f"cast(try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}') as date) as day "
-        "from payloads as p where name is not null and day is not null"
-    ).fetchall()
-    rows: list[tuple[str, dt.date, str | None, str | None]] = []
-    for name, day in pairs:
-        unit = names.unit(province, name, day)
-        if unit is None:
-            rows.append((name, day, None, None))
-        elif unit.level in ("agency",):
-            rows.append((name, day, unit.code, unit.code.split(".", 1)[0]))
-        else:
-            rows.append((name, day, unit.code, unit.code))
     ctx.con.execute(
-        "create or replace temp table handlers "
-        "(name varchar, day date, agency_code varchar, unit_code varchar)"
+        "create or replace temp table payloads as "
+        "select f._load_id, f.province, r.rowid - m.first_rowid + 1 as _row_number, "
+        "r.* exclude (file_index) "
+        "from payloads_read as r "
+        "inner join (select file_index, min(rowid) as first_rowid from payloads_read "
+        "group by file_index) as m on r.file_index = m.file_index "
+        f"inner join (values {files}) as f (file_index, _load_id, province) "
+        "on r.file_index = f.file_index"
     )
-    if rows:
-        ctx.con.executemany("insert into handlers values (?, ?, ?, ?)", rows)
+    ctx.con.execute("drop table payloads_read")
 
 
-def _dossier_rows(ctx: LoadContext) -> int:
-    """``incoming``: the dossier payloads as dossier-feed rows (contract names, text), the
-    sent codes kept beside them (extra columns). Returns how many."""
+def _match_units(ctx: LoadContext) -> dt.date:
+    """``handlers``: each handling unit's name in its file's province, before or after the
+    reorganisation (the era of its unit list) by the day of receipt, with the warehouse's
+    agency and unit codes it names (null when no unit, or two, have the name). One lookup per
+    province, name and era. Returns the reorganisation's date."""
+    names = unit_names(ctx.seeds_dir)
+    reform = names.reform_date
+    pairs = ctx.con.execute(
+        f"select distinct province, {_text('DonViXuLy')} as name, "
+        f"cast(try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}') as date) >= $reform "
+        "as after from payloads as p where name is not null and after is not null",
+        {"reform": reform},
+    ).fetchall()
+    found: dict[str, list[Any]] = {k: [] for k in ("province", "name", "after", "agency", "unit")}
+    for province, name, after in pairs:
+        unit = names.unit(province, name, reform if after else reform - dt.timedelta(days=1))
+        found["province"].append(province)
+        found["name"].append(name)
+        found["after"].append(after)
+        found["agency"].append(unit.code if unit else None)
+        found["unit"].append(
+            None
+            if unit is None
+            else unit.code.split(".")[0]
+            if unit.level == "agency"
+            else unit.code
+        )
+    table = pa.table(
+        {
+            "province": pa.array(found["province"], pa.string()),
+            "name": pa.array(found["name"], pa.string()),
+            "after": pa.array(found["after"], pa.bool_()),
+            "agency_code": pa.array(found["agency"], pa.string()),
+            "unit_code": pa.array(found["unit"], pa.string()),
+        }
+    )
+    ctx.con.register("handlers_arrow", table)
+    ctx.con.execute("create or replace temp table handlers as select * from handlers_arrow")
+    ctx.con.unregister("handlers_arrow")
+    return reform
+
+
+def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
+    """``incoming``: the dossier payloads as dossier-feed rows (contract names; the dates,
+    fee and flags already typed, so the dossier feed's checks skip their types), the sent
+    codes kept beside them (extra columns). Returns how many."""
     is_dossier = f"({_text('MaTTHC')} is not null or {_text('NgayTiepNhan')} is not null)"
     received = f"try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
     ends = ", ".join(
@@ -182,8 +223,8 @@ def _dossier_rows(ctx: LoadContext) -> int:
         for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
     )
     fee = (
-        'coalesce(list_sum(list_transform(cast(p."DanhSachLePhi" as json[]), '
-        "lambda x: try_cast(x ->> 'Gia' as decimal(18, 0)))), 0)"
+        'coalesce(list_sum(list_transform(p."DanhSachLePhi", '
+        'lambda x: try_cast(x."Gia" as decimal(18, 0)))), 0)'
     )
     ctx.con.execute(
         f"""
@@ -200,64 +241,91 @@ def _dossier_rows(ctx: LoadContext) -> int:
             {_date("NgayHenTra")} as due_at,
             {_date("NgayKetThucXuLy")} as finished_at,
             {_mapping(DVCQG_STATUSES, "TrangThaiHoSo")} as status,
-            cast({fee} as varchar) as fee_amount,
+            cast({fee} as bigint) as fee_amount,
             case when {_text("DuocThanhToanTrucTuyen")} in ('1', '2') then 'online' end
                 as payment_channel,
-            cast({_flag("HoSoCoThanhPhanSoHoa")}
-                or {_any_item("TaiLieuNop", "(x ->> 'DuocSoHoa') = '1'")} as varchar) as is_digitized,
-            cast({_any_item("DanhSachGiayToKetQua", "nullif(trim(x ->> 'DuongDanTepTinKetQua'), '') is not null")}
-                as varchar) as has_e_result,
-            cast({_any_item("TaiLieuNop", "(x ->> 'DuocTaiSuDung') = '1' or (x ->> 'DuocLayTuKhoDMQG') = '1'")}
-                as varchar) as reused_data,
-            cast({_flag("TaiKhoanDuocXacThucVoiVNeID")} as varchar) as identity_verified,
+            {_flag("HoSoCoThanhPhanSoHoa")}
+                or {_any_item("TaiLieuNop", "x.DuocSoHoa = '1'")} as is_digitized,
+            {_any_item("DanhSachGiayToKetQua", "nullif(trim(x.DuongDanTepTinKetQua), '') is not null")}
+                as has_e_result,
+            {_any_item("TaiLieuNop", "x.DuocTaiSuDung = '1' or x.DuocLayTuKhoDMQG = '1'")}
+                as reused_data,
+            {_flag("TaiKhoanDuocXacThucVoiVNeID")} as identity_verified,
             p.applicant_key as applicant_id,
             null::varchar as satisfaction,
-            null::varchar as synced_national_at,
+            null::timestamp as synced_national_at,
             -- the version: the newest date the payload gives, or its newest status update
-            strftime(greatest({ends}, u.last_update), '%Y-%m-%d %H:%M:%S') as updated_at,
+            greatest({ends}, u.last_update) as updated_at,
             {_text("TrangThaiHoSo")} as "TrangThaiHoSo",
-            {_text("KenhThucHien")} as "KenhThucHien",
             {_text("MaTTHC")} as "MaTTHC",
-            {_text("DonViXuLy")} as "DonViXuLy",
             {_text("DuocThanhToanTrucTuyen")} as "DuocThanhToanTrucTuyen",
             p._load_id,
             p._row_number
         from payloads as p
         left join handlers as h
-            on {_text("DonViXuLy")} = h.name and cast({received} as date) = h.day
+            on p.province = h.province
+                and {_text("DonViXuLy")} = h.name
+                and (cast({received} as date) >= $reform) = h.after
         left join (
-            select {_text("MaHoSo")} as dossier_id,
+            select
+                _load_id,
+                {_text("MaHoSo")} as dossier_id,
                 max(try_strptime({_text("ThoiDiemXuLy")}, '{DATE_FORMAT}')) as last_update
             from payloads as p
             where not {is_dossier}
             group by all
-        ) as u on {_text("MaHoSo")} = u.dossier_id
+        ) as u on p._load_id = u._load_id and {_text("MaHoSo")} = u.dossier_id
         where {is_dossier}
-        """
+        """,
+        {"reform": reform},
     )
     (count,) = ctx.con.execute("select count(*) from incoming").fetchone() or (0,)
     return int(count)
 
 
+def _unmatched(ctx: LoadContext, reform: dt.date) -> None:
+    """``unmatched``: the dossiers whose handling unit's name matched no unit (or two)."""
+    received = f"try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
+    ctx.con.execute(
+        f"""
+        create or replace temp table unmatched as
+        select p._load_id, p._row_number, {_text("DonViXuLy")} as name
+        from payloads as p
+        inner join handlers as h
+            on p.province = h.province
+                and {_text("DonViXuLy")} = h.name
+                and (cast({received} as date) >= $reform) = h.after
+        where h.agency_code is null
+        """,
+        {"reform": reform},
+    )
+
+
 def _payload_checks() -> tuple[str, ...]:
-    """The checks the payload needs beyond the dossier feed's: a handling unit that matches
-    no unit by name, a fee that is not a number."""
+    """The checks the payload needs beyond the dossier feed's: a date that is not
+    ``yyyyMMddHHmmss``, a handling unit that matches no unit by name, a fee that is not a
+    number."""
+    dates = tuple(
+        f"select _load_id, _row_number, '{field}' as column_name, {_text(field)} as value, "
+        f"'bad_type' as code, '{field} is not a date yyyyMMddHHmmss' as message "
+        f"from payloads as p where {_text(field)} is not null and {_date(field)} is null "
+        f"and ({_text('MaTTHC')} is not null or {_text('NgayTiepNhan')} is not null)"
+        for field in ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy")
+    )
     unmatched = (
-        "select _load_id, _row_number, 'DonViXuLy' as column_name, \"DonViXuLy\" as value, "
+        "select _load_id, _row_number, 'DonViXuLy' as column_name, name as value, "
         "'unmatched_unit' as code, "
         "'DonViXuLy names no unit of the province (or two): settle it in "
-        "seeds/index_766/index_766_unit_overrides.csv' as message "
-        'from incoming as i where "DonViXuLy" is not null and not exists '
-        '(select 1 from handlers as h where h.name = i."DonViXuLy" and h.agency_code is not null)'
+        "seeds/index_766/index_766_unit_overrides.csv' as message from unmatched"
     )
     bad_fee = (
         "select p._load_id, p._row_number, 'DanhSachLePhi' as column_name, "
         "cast(p.\"DanhSachLePhi\" as varchar) as value, 'bad_value' as code, "
         "'DanhSachLePhi[].Gia is not a whole number of VND' as message "
-        'from payloads as p where list_bool_or(list_transform(cast(p."DanhSachLePhi" as json[]), '
-        "lambda x: (x ->> 'Gia') is not null and try_cast(x ->> 'Gia' as decimal(18, 0)) is null))"
+        'from payloads as p where list_bool_or(list_transform(p."DanhSachLePhi", '
+        'lambda x: x."Gia" is not null and try_cast(x."Gia" as decimal(18, 0)) is null))'
     )
-    return (unmatched, bad_fee)
+    return (*dates, unmatched, bad_fee)
 
 
 def _named(problems: list[Problem]) -> list[Problem]:
@@ -265,10 +333,10 @@ def _named(problems: list[Problem]) -> list[Problem]:
     whose handling unit matches no name is said once (not also as an unknown unit code), and
     the agency and unit both named by DonViXuLy once."""
     unmatched = {p.row_number for p in problems if p.code == "unmatched_unit"}
-    undated = {p.row_number for p in problems if p.column == "received_at"}
+    undated = {p.row_number for p in problems if p.column in ("received_at", "NgayTiepNhan")}
     named: dict[tuple[int | None, str | None], Problem] = {}
     # a problem of a derived column (the version from the dates, the unit from the agency) last
-    for p in sorted(problems, key=lambda p: p.column in DERIVED):
+    for p in sorted(problems, key=lambda p: (p.column in DERIVED, p.code == "missing_value")):
         if p.code in ("unknown_unit", "unit_not_valid_in_period") and (
             p.row_number in unmatched or p.row_number in undated
         ):
@@ -281,15 +349,17 @@ def _named(problems: list[Problem]) -> list[Problem]:
     return list(named.values())
 
 
-def _status_updates(ctx: LoadContext, province: str, load_id: int) -> tuple[int, list[Problem]]:
-    """Insert the file's status updates into raw.dvcqg (the process log); returns how many
-    were read and the problems of those refused."""
+def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
+    """Insert the files' status updates into raw.dvcqg (the process log); returns how many
+    each file holds and the problems of those refused, by load id."""
     processed = f"try_strptime({_text('ThoiDiemXuLy')}, '{DATE_FORMAT}')"
     status = _mapping(DVCQG_STATUSES, "TrangThai")
     ctx.con.execute(
         f"""
         create or replace temp table updates as
         select
+            p._load_id,
+            p.province,
             p._row_number,
             {_text("MaHoSo")} as dossier_id,
             {status} as status,
@@ -335,55 +405,83 @@ def _status_updates(ctx: LoadContext, province: str, load_id: int) -> tuple[int,
             "TrangThai is not a status code of the portal (1-10)",
         ),
     ]
-    problems: list[Problem] = []
+    problems: dict[int, list[Problem]] = {}
     latest = dt.datetime.now() + dt.timedelta(days=1)
+    refused: set[tuple[int, int]] = set()
     for condition, column, value, code, message in checks:
-        for row, shown in ctx.con.execute(
-            f"select _row_number, {value} from updates where {condition} order by 1",
+        for load_id, row, shown in ctx.con.execute(
+            f"select _load_id, _row_number, {value} from updates where {condition} order by 1, 2",
             {"latest": latest} if "$latest" in condition else {},
         ).fetchall():
-            problems.append(Problem(int(row), column, shown, code, message))
-    refused = sorted({p.row_number for p in problems if p.row_number is not None})
+            problems.setdefault(load_id, []).append(Problem(int(row), column, shown, code, message))
+            refused.add((load_id, int(row)))
+    ctx.con.execute("create or replace temp table refused (_load_id bigint, _row_number bigint)")
+    if refused:
+        ctx.con.executemany("insert into refused values (?, ?)", sorted(refused))
     ctx.con.execute(
-        "insert into raw.dvcqg select $province, dossier_id, status, status_code, processed_at, "
-        "department, started_at, due_by_rule_at, null::json, $load_id, _row_number "
-        "from updates where not list_contains($refused, _row_number)",
-        {"province": province, "load_id": load_id, "refused": refused},
+        "insert into raw.dvcqg select province, dossier_id, status, status_code, processed_at, "
+        "department, started_at, due_by_rule_at, null::json, _load_id, _row_number "
+        "from updates anti join refused using (_load_id, _row_number)"
     )
-    (count,) = ctx.con.execute("select count(*) from updates").fetchone() or (0,)
+    counts = dict(ctx.con.execute("select _load_id, count(*) from updates group by all").fetchall())
     ctx.con.execute("drop table updates")
-    return int(count), problems
+    ctx.con.execute("drop table refused")
+    return {int(k): int(v) for k, v in counts.items()}, problems
 
 
 def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list[Problem]:
-    province, _ = parse_name(path)
-    if province not in ctx.ref.provinces_old and province not in ctx.ref.provinces_new:
-        raise IngestError(
-            "bad_file_name", f"the file name's province '{province}' is not a province code"
-        )
-    _read(ctx, path, load_id)
-    (elements,) = ctx.con.execute("select count(*) from payloads").fetchone() or (0,)
-    if not elements:
-        raise IngestError("empty_file", "the file holds no dossier or status update")
-    report.rows_read = int(elements)
-    _match_units(ctx, province)
-    n_dossiers = _dossier_rows(ctx)
-    n_updates, problems = _status_updates(ctx, province, load_id)
-    report.reasons.update(Counter(p.code for p in problems))
-    report.accepted = n_updates - len({p.row_number for p in problems})
-    if n_dossiers:
-        part = FileReport(path=path, feed=report.feed, status="loaded", rows_read=n_dossiers)
-        found = dossiers.check_and_insert(
-            ctx, {load_id: part}, pseudonymised=True, more_checks=_payload_checks()
-        )
+    """One payload file."""
+    return load_files(ctx, [(path, load_id, report)])[load_id]
+
+
+def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem]]:
+    """Payload files together, in the open transaction: one read, one pass of the checks.
+    Fills in each file's report; returns each file's problems by load id. A file that cannot
+    be read whole raises (the loader then loads each file on its own)."""
+    for path, _, _ in entries:
+        province, _ = parse_name(path)
+        if province not in ctx.ref.provinces_old and province not in ctx.ref.provinces_new:
+            raise IngestError(
+                "bad_file_name", f"the file name's province '{province}' is not a province code"
+            )
+    _read(ctx, entries)
+    reports = {load_id: report for _, load_id, report in entries}
+    elements = dict(
+        ctx.con.execute("select _load_id, count(*) from payloads group by all").fetchall()
+    )
+    for load_id, report in reports.items():
+        report.rows_read = int(elements.get(load_id, 0))
+        if not report.rows_read:
+            raise IngestError("empty_file", "the file holds no dossier or status update")
+    reform = _match_units(ctx)
+    _dossier_rows(ctx, reform)
+    _unmatched(ctx, reform)
+    n_updates, problems = _status_updates(ctx)
+    parts = {
+        load_id: FileReport(path=report.path, feed=report.feed, status="loaded")
+        for load_id, report in reports.items()
+    }
+    counted = dict(
+        ctx.con.execute("select _load_id, count(*) from incoming group by all").fetchall()
+    )
+    for load_id, part in parts.items():
+        part.rows_read = int(counted.get(load_id, 0))
+    found = dossiers.check_and_insert(
+        ctx, parts, pseudonymised=True, more_checks=_payload_checks(), allow_empty=True
+    )
+    for load_id, report in reports.items():
+        mine = problems.get(load_id, [])
+        report.reasons.update(Counter(p.code for p in mine))
         named = _named(found[load_id])
-        problems += named
         report.reasons.update(Counter(p.code for p in named))
-        report.extra_columns = part.extra_columns
+        part = parts[load_id]
+        report.extra_columns = part.extra_columns if part.rows_read else []
+        report.accepted = n_updates.get(load_id, 0) - len({p.row_number for p in mine})
         report.accepted += part.accepted
         report.superseded = part.superseded
-    else:
-        ctx.con.execute("drop table incoming")
-    ctx.con.execute("drop table payloads")
-    ctx.con.execute("drop table handlers")
-    return sorted(problems, key=lambda p: (p.row_number or 0, p.column or ""))
+        problems[load_id] = sorted(
+            [*mine, *named], key=lambda p: (p.row_number or 0, p.column or "")
+        )
+    for table in ("payloads", "handlers", "unmatched"):
+        ctx.con.execute(f"drop table {table}")
+    return {load_id: problems.get(load_id, []) for load_id in reports}

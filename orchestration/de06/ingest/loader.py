@@ -6,7 +6,7 @@ memory) stops the run with nothing of the file committed."""
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -14,6 +14,7 @@ import duckdb
 from de06.contracts import FEEDS
 from de06.ingest import dossiers, dvcqg, portal766, submissions, tasks
 from de06.ingest.context import LoadContext, hmac_pads
+from de06.ingest.dossiers import Entry
 from de06.ingest.files import SUFFIXES, detect_feed, file_hash, iter_feed_files
 from de06.ingest.ledger import Ledger
 from de06.ingest.sqltext import duckdb_path, nfc
@@ -38,6 +39,32 @@ def unpacked_size(path: Path) -> int:
 
 # Parquet dossier files read in one scan (and loaded in one transaction) at most
 PARQUET_BATCH_FILES = 100
+# sync-payload files loaded together: at most this many, and this many bytes of JSON (what
+# one load holds in DuckDB's temporary tables, spilled past its memory limit)
+PAYLOAD_BATCH_FILES = 200
+PAYLOAD_BATCH_BYTES = 256 << 20
+
+
+def _payload_groups(batch: list[tuple[Path, str]]) -> Iterator[list[tuple[Path, str]]]:
+    group: list[tuple[Path, str]] = []
+    size = 0
+    for path, digest in batch:
+        bytes_ = path.stat().st_size
+        if group and (len(group) == PAYLOAD_BATCH_FILES or size + bytes_ > PAYLOAD_BATCH_BYTES):
+            yield group
+            group, size = [], 0
+        group.append((path, digest))
+        size += bytes_
+    if group:
+        yield group
+
+
+def _is_payload(path: Path) -> bool:
+    """A sync-payload file (``dvcqg__…``, or JSON in a ``dvcqg/`` folder)."""
+    named = path.name.lower().startswith(f"{dvcqg.FEED.name}__")
+    in_folder = path.parent.name == dvcqg.FEED.name
+    return SUFFIXES.get(path.suffix.lower()) == "json" and (named or in_folder)
+
 
 # one interface per feed: a file in, its rows accepted or superseded (counted in the report)
 # and its problems out, in the transaction the loader opened
@@ -76,17 +103,55 @@ class Loader:
         self.con.close()
 
     def load_all(self, paths: Iterable[Path]) -> list[FileReport]:
-        """Load files in order; consecutive Parquet files go through ``load_parquet`` together."""
+        """Load files in order; consecutive Parquet files go through ``load_parquet``
+        together, consecutive sync-payload files (``dvcqg__…``) through ``load_payloads``."""
         reports: list[FileReport] = []
         pending: list[Path] = []
+        payloads: list[Path] = []
         for path in paths:
             if path.suffix.lower() == ".parquet":
+                reports += self.load_payloads(payloads)
+                payloads = []
                 pending.append(path)
                 continue
             reports += self.load_parquet(pending)
             pending = []
+            if _is_payload(path):
+                payloads.append(path)
+                continue
+            reports += self.load_payloads(payloads)
+            payloads = []
             reports.append(self.load(path))
-        return reports + self.load_parquet(pending)
+        return reports + self.load_parquet(pending) + self.load_payloads(payloads)
+
+    def load_payloads(self, paths: list[Path]) -> list[FileReport]:
+        """Load sync-payload files together (``PAYLOAD_BATCH_FILES`` at a time): one read of
+        the files, one pass of the checks, one transaction; each file keeps its own load id,
+        report and quarantine. A system sends a file per batch, often small: their fixed costs
+        shared. If one cannot be read, each is loaded on its own by ``load``, which says why."""
+        reports: dict[Path, FileReport] = {}
+        batch: list[tuple[Path, str]] = []
+        seen: set[str] = set()
+        for path in (p.resolve() for p in paths):
+            try:
+                digest = file_hash(path)
+                self._refuse_if_too_large(path, "json", dvcqg.FEED.name)
+                dvcqg.parse_name(path)
+            except (OSError, IngestError):
+                reports[path] = self.load(path)  # which says why
+                continue
+            if digest in seen or (not self.reload and self.ledger.already_loaded(digest)):
+                reports[path] = FileReport(path=path, feed=None, status="already_loaded")
+                continue
+            seen.add(digest)
+            batch.append((path, digest))
+        for group in _payload_groups(batch):
+            for report in self._load_payload_group(group):
+                reports[report.path] = report
+        return [reports[p.resolve()] for p in paths]
+
+    def _load_payload_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
+        return self._load_group(group, dvcqg.FEED.name, "json", dvcqg.load_files)
 
     def load(self, path: Path) -> FileReport:
         """Load one file in a transaction of its own."""
@@ -220,25 +285,39 @@ class Loader:
         return tuple((r[0], r[1]) for r in described)
 
     def _load_parquet_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
+        def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem]]:
+            return dossiers.load_files(ctx, entries, "parquet")
+
+        return self._load_group(group, dossiers.FEED.name, "parquet", load_files)
+
+    def _load_group(
+        self,
+        group: list[tuple[Path, str]],
+        feed: str,
+        kind: str,
+        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+    ) -> list[FileReport]:
+        """Files of one feed in one transaction, each with its own load id, report and
+        quarantine; if one cannot be read after all, each on its own, so the others load."""
         self.con.execute("begin transaction")
         entries = [
-            (path, load_id, FileReport(path=path, feed=dossiers.FEED.name, status="loaded"))
+            (path, load_id, FileReport(path=path, feed=feed, status="loaded"))
             for (path, _), load_id in zip(group, self.ledger.new_load_ids(len(group)), strict=True)
         ]
         try:
-            problems = dossiers.load_files(self.ctx, entries, "parquet")
+            problems = load_files(self.ctx, entries)
         except Exception as exc:
             self.con.execute("rollback")
             if file_verdict(exc) is None:
                 raise
-            # one of them cannot be read after all: each on its own, so the others still load
             return [self.load(path) for path, _ in group]
         for (_path, load_id, report), (_, digest) in zip(entries, group, strict=True):
-            self._finish(load_id, digest, "parquet", report, problems[load_id])
+            self._finish(load_id, digest, kind, report, problems[load_id])
         self.con.execute("commit")
+        copy_file = FEEDS[feed].copy_rejected_files
         for path, load_id, _ in entries:
             if problems[load_id]:
-                self.ledger.write_rejection_file(path, load_id, problems[load_id])
+                self.ledger.write_rejection_file(path, load_id, problems[load_id], copy_file)
         return [report for _, _, report in entries]
 
 
