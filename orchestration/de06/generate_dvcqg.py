@@ -5,7 +5,8 @@ travels with it), the handling unit by the name the portal's units go by.
 
 Only what the payload can say survives the trip: ``representable`` gives the dossier-feed rows
 of the same dossiers as the payload expresses them (no online level, rating or sync time; a
-payment channel only when online; `returned` sent as not accepted), which is what the two feeds
+payment channel only when online; `returned` sent as not accepted, which ends, by the portal's
+rule, at that step of the log), which is what the two feeds
 must load identically. Written by DuckDB (``COPY … (FORMAT json)``): a million dossiers in
 seconds, never as Python objects. Dossiers received before the reorganisation (when districts
 received dossiers, a name the payload cannot place) are not written.
@@ -59,6 +60,11 @@ def representable(relation: str) -> str:
                 null::varchar as online_level,
                 case when payment_channel = 'online' then 'online' end as payment_channel,
                 case when status = 'returned' then 'rejected' else status end as status,
+                -- a dossier not accepted ends, by the portal's rule, at its log's step 3
+                case
+                    when finished_at is null and status in ('returned', 'rejected') then updated_at
+                    else finished_at
+                end as finished_at,
                 null::varchar as satisfaction,
                 null::timestamp as synced_national_at
             )

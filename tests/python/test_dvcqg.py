@@ -150,6 +150,48 @@ def test_each_payload_field_maps_to_the_dossier_feed(settings: Settings, tmp_pat
     assert json.loads(extra)["trangthaihoso"] == "5"  # the code as sent, kept
 
 
+def test_the_log_ends_processing_where_the_payload_does_not(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """No NgayKetThucXuLy: the end of processing is the portal's rule over the dossier's steps
+    in the file. A supplement request (5) ends the clock, even before a later step processed
+    (9); else processed (9) before result handed over (10); else stopped (8) or not accepted
+    (3). A NgayKetThucXuLy sent wins over the log; a dossier with no ending step stays open."""
+
+    def dossier(name: str, status: str, end: str = "") -> dict[str, Any]:
+        return dict(WARD, MaHoSo=name, TrangThaiHoSo=status, NgayKetThucXuLy=end)
+
+    def step(name: str, code: str, at: str) -> dict[str, Any]:
+        return {"MaHoSo": name, "ThoiDiemXuLy": at, "TrangThai": code}
+
+    elements = [
+        dossier("SUPPLEMENT", "9"),
+        step("SUPPLEMENT", "2", "20250802090000"),
+        step("SUPPLEMENT", "5", "20250803100000"),
+        step("SUPPLEMENT", "9", "20250807100000"),
+        dossier("PROCESSED", "10"),
+        step("PROCESSED", "10", "20250805160000"),
+        step("PROCESSED", "9", "20250805110000"),
+        dossier("STOPPED", "8"),
+        step("STOPPED", "4", "20250803080000"),
+        step("STOPPED", "8", "20250804080000"),
+        dossier("SENT", "10", "20250804120000"),
+        step("SENT", "9", "20250805080000"),
+        dossier("OPEN", "4"),
+        step("OPEN", "4", "20250803080000"),
+    ]
+    (report,) = ingest(settings, [write(tmp_path / "dvcqg__25__log.json", elements)])
+    assert report.quarantined == 0, report.line()
+    got = {k: (v["finished_at"], v["status"]) for k, v in rows(settings).items()}
+    assert got == {
+        "SUPPLEMENT": (dt("2025-08-03 10:00:00"), "finished"),
+        "PROCESSED": (dt("2025-08-05 11:00:00"), "finished"),
+        "STOPPED": (dt("2025-08-04 08:00:00"), "rejected"),
+        "SENT": (dt("2025-08-04 12:00:00"), "finished"),
+        "OPEN": (None, "processing"),
+    }
+
+
 def dt(text: str) -> Any:
     import datetime
 

@@ -27,6 +27,15 @@ import pyarrow as pa
 from de06.contracts import DVCQG, DVCQG_CHANNELS, DVCQG_STATUSES
 from de06.ingest import dossiers
 from de06.ingest.context import LoadContext
+from de06.ingest.dvcqg_sql import (
+    DATE_FORMAT,
+    any_item,
+    coded,
+    field_date,
+    field_flag,
+    field_text,
+    log_end,
+)
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
 from de06.portal_units import unit_names
@@ -67,7 +76,6 @@ LIST_FIELDS = {
     "DanhSachGiayToKetQua": 'STRUCT("DuongDanTepTinKetQua" VARCHAR)[]',
     "DinhDanhCHS": 'STRUCT("SoDinhDanh" VARCHAR)[]',
 }
-DATE_FORMAT = "%Y%m%d%H%M%S"
 # the dossier columns made from another's field (said only when that field is not)
 DERIVED = ("updated_at", "unit_code")
 # the dossier feed's column <- the payload's field, for the messages
@@ -94,37 +102,6 @@ def parse_name(path: Path) -> tuple[str, str]:
             "bad_file_name", f"the file name must be {FEED.name_pattern_words}: '{path.name}'"
         )
     return match["province"], match["batch"]
-
-
-def _text(field: str) -> str:
-    return f"nullif(trim(p.\"{field}\"), '')"
-
-
-def _date(field: str) -> str:
-    """A payload date (``yyyyMMddHHmmss``, local time) as a timestamp; null when empty or not
-    such a date (a check names the field: ``_payload_checks``)."""
-    return f"try_strptime({_text(field)}, '{DATE_FORMAT}')"
-
-
-def _flag(field: str) -> str:
-    return f"coalesce({_text(field)} = '1', false)"
-
-
-def _any_item(list_field: str, condition: str) -> str:
-    """Any item of a list field (JSON) meets ``condition`` (on ``x``, a JSON item)."""
-    return f'coalesce(list_bool_or(list_transform(p."{list_field}", lambda x: {condition})), false)'
-
-
-def _mapping(text_to_code: dict[str, str], field: str, default: str | None = None) -> str:
-    """A coded field to the feed's value; an unknown code stays as sent (the check names it)."""
-    cases = " ".join(
-        f"when {sql_literal(code)} then {sql_literal(value)}"
-        for code, value in text_to_code.items()
-    )
-    missing = sql_literal(default) if default else "null"
-    return (
-        f"case coalesce({_text(field)}, '') when '' then {missing} {cases} else {_text(field)} end"
-    )
 
 
 def _read(ctx: LoadContext, entries: list[Entry]) -> None:
@@ -178,8 +155,8 @@ def _match_units(ctx: LoadContext) -> dt.date:
     names = unit_names(ctx.seeds_dir)
     reform = names.reform_date
     pairs = ctx.con.execute(
-        f"select distinct province, {_text('DonViXuLy')} as name, "
-        f"cast(try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}') as date) >= $reform "
+        f"select distinct province, {field_text('DonViXuLy')} as name, "
+        f"cast(try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}') as date) >= $reform "
         "as after from payloads as p where name is not null and after is not null",
         {"reform": reform},
     ).fetchall()
@@ -216,10 +193,10 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
     """``incoming``: the dossier payloads as dossier-feed rows (contract names; the dates,
     fee and flags already typed, so the dossier feed's checks skip their types), the sent
     codes kept beside them (extra columns). Returns how many."""
-    is_dossier = f"({_text('MaTTHC')} is not null or {_text('NgayTiepNhan')} is not null)"
-    received = f"try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
+    is_dossier = f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
+    received = f"try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
     ends = ", ".join(
-        f"try_strptime({_text(f)}, '{DATE_FORMAT}')"
+        f"try_strptime({field_text(f)}, '{DATE_FORMAT}')"
         for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
     )
     fee = (
@@ -231,50 +208,52 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
         create or replace temp table incoming as
         select
             'provincial' as source_system,
-            {_text("MaHoSo")} as dossier_id,
-            coalesce(h.agency_code, {_text("DonViXuLy")}) as agency_code,
-            coalesce(h.unit_code, {_text("DonViXuLy")}) as unit_code,
-            regexp_extract({_text("MaTTHC")}, '[0-9]\\.[0-9]{{6}}') as procedure_code,
-            {_date("NgayTiepNhan")} as received_at,
-            {_mapping(DVCQG_CHANNELS, "KenhThucHien", "direct")} as channel,
+            {field_text("MaHoSo")} as dossier_id,
+            coalesce(h.agency_code, {field_text("DonViXuLy")}) as agency_code,
+            coalesce(h.unit_code, {field_text("DonViXuLy")}) as unit_code,
+            regexp_extract({field_text("MaTTHC")}, '[0-9]\\.[0-9]{{6}}') as procedure_code,
+            {field_date("NgayTiepNhan")} as received_at,
+            {coded(DVCQG_CHANNELS, "KenhThucHien", "direct")} as channel,
             null::varchar as online_level,
-            {_date("NgayHenTra")} as due_at,
-            {_date("NgayKetThucXuLy")} as finished_at,
-            {_mapping(DVCQG_STATUSES, "TrangThaiHoSo")} as status,
+            {field_date("NgayHenTra")} as due_at,
+            -- the end of processing: as sent, else by the portal's rule over the file's log
+            coalesce({field_date("NgayKetThucXuLy")}, u.log_end) as finished_at,
+            {coded(DVCQG_STATUSES, "TrangThaiHoSo")} as status,
             cast({fee} as bigint) as fee_amount,
-            case when {_text("DuocThanhToanTrucTuyen")} in ('1', '2') then 'online' end
+            case when {field_text("DuocThanhToanTrucTuyen")} in ('1', '2') then 'online' end
                 as payment_channel,
-            {_flag("HoSoCoThanhPhanSoHoa")}
-                or {_any_item("TaiLieuNop", "x.DuocSoHoa = '1'")} as is_digitized,
-            {_any_item("DanhSachGiayToKetQua", "nullif(trim(x.DuongDanTepTinKetQua), '') is not null")}
+            {field_flag("HoSoCoThanhPhanSoHoa")}
+                or {any_item("TaiLieuNop", "x.DuocSoHoa = '1'")} as is_digitized,
+            {any_item("DanhSachGiayToKetQua", "nullif(trim(x.DuongDanTepTinKetQua), '') is not null")}
                 as has_e_result,
-            {_any_item("TaiLieuNop", "x.DuocTaiSuDung = '1' or x.DuocLayTuKhoDMQG = '1'")}
+            {any_item("TaiLieuNop", "x.DuocTaiSuDung = '1' or x.DuocLayTuKhoDMQG = '1'")}
                 as reused_data,
-            {_flag("TaiKhoanDuocXacThucVoiVNeID")} as identity_verified,
+            {field_flag("TaiKhoanDuocXacThucVoiVNeID")} as identity_verified,
             p.applicant_key as applicant_id,
             null::varchar as satisfaction,
             null::timestamp as synced_national_at,
             -- the version: the newest date the payload gives, or its newest status update
             greatest({ends}, u.last_update) as updated_at,
-            {_text("TrangThaiHoSo")} as "TrangThaiHoSo",
-            {_text("MaTTHC")} as "MaTTHC",
-            {_text("DuocThanhToanTrucTuyen")} as "DuocThanhToanTrucTuyen",
+            {field_text("TrangThaiHoSo")} as "TrangThaiHoSo",
+            {field_text("MaTTHC")} as "MaTTHC",
+            {field_text("DuocThanhToanTrucTuyen")} as "DuocThanhToanTrucTuyen",
             p._load_id,
             p._row_number
         from payloads as p
         left join handlers as h
             on p.province = h.province
-                and {_text("DonViXuLy")} = h.name
+                and {field_text("DonViXuLy")} = h.name
                 and (cast({received} as date) >= $reform) = h.after
         left join (
             select
                 _load_id,
-                {_text("MaHoSo")} as dossier_id,
-                max(try_strptime({_text("ThoiDiemXuLy")}, '{DATE_FORMAT}')) as last_update
+                {field_text("MaHoSo")} as dossier_id,
+                max(try_strptime({field_text("ThoiDiemXuLy")}, '{DATE_FORMAT}')) as last_update,
+                {log_end()} as log_end
             from payloads as p
             where not {is_dossier}
             group by all
-        ) as u on p._load_id = u._load_id and {_text("MaHoSo")} = u.dossier_id
+        ) as u on p._load_id = u._load_id and {field_text("MaHoSo")} = u.dossier_id
         where {is_dossier}
         """,
         {"reform": reform},
@@ -285,15 +264,15 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
 
 def _unmatched(ctx: LoadContext, reform: dt.date) -> None:
     """``unmatched``: the dossiers whose handling unit's name matched no unit (or two)."""
-    received = f"try_strptime({_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
+    received = f"try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
     ctx.con.execute(
         f"""
         create or replace temp table unmatched as
-        select p._load_id, p._row_number, {_text("DonViXuLy")} as name
+        select p._load_id, p._row_number, {field_text("DonViXuLy")} as name
         from payloads as p
         inner join handlers as h
             on p.province = h.province
-                and {_text("DonViXuLy")} = h.name
+                and {field_text("DonViXuLy")} = h.name
                 and (cast({received} as date) >= $reform) = h.after
         where h.agency_code is null
         """,
@@ -306,10 +285,10 @@ def _payload_checks() -> tuple[str, ...]:
     ``yyyyMMddHHmmss``, a handling unit that matches no unit by name, a fee that is not a
     number."""
     dates = tuple(
-        f"select _load_id, _row_number, '{field}' as column_name, {_text(field)} as value, "
+        f"select _load_id, _row_number, '{field}' as column_name, {field_text(field)} as value, "
         f"'bad_type' as code, '{field} is not a date yyyyMMddHHmmss' as message "
-        f"from payloads as p where {_text(field)} is not null and {_date(field)} is null "
-        f"and ({_text('MaTTHC')} is not null or {_text('NgayTiepNhan')} is not null)"
+        f"from payloads as p where {field_text(field)} is not null and {field_date(field)} is null "
+        f"and ({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
         for field in ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy")
     )
     unmatched = (
@@ -352,8 +331,8 @@ def _named(problems: list[Problem]) -> list[Problem]:
 def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
     """Insert the files' status updates into raw.dvcqg (the process log); returns how many
     each file holds and the problems of those refused, by load id."""
-    processed = f"try_strptime({_text('ThoiDiemXuLy')}, '{DATE_FORMAT}')"
-    status = _mapping(DVCQG_STATUSES, "TrangThai")
+    processed = f"try_strptime({field_text('ThoiDiemXuLy')}, '{DATE_FORMAT}')"
+    status = coded(DVCQG_STATUSES, "TrangThai")
     ctx.con.execute(
         f"""
         create or replace temp table updates as
@@ -361,16 +340,16 @@ def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Pr
             p._load_id,
             p.province,
             p._row_number,
-            {_text("MaHoSo")} as dossier_id,
+            {field_text("MaHoSo")} as dossier_id,
             {status} as status,
-            {_text("TrangThai")} as status_code,
-            {_text("ThoiDiemXuLy")} as processed_text,
+            {field_text("TrangThai")} as status_code,
+            {field_text("ThoiDiemXuLy")} as processed_text,
             {processed} as processed_at,
-            {_text("PhongBanXuLy")} as department,
-            try_strptime({_text("NgayBatDau")}, '{DATE_FORMAT}') as started_at,
-            try_strptime({_text("NgayKetThucTheoQuyDinh")}, '{DATE_FORMAT}') as due_by_rule_at
+            {field_text("PhongBanXuLy")} as department,
+            try_strptime({field_text("NgayBatDau")}, '{DATE_FORMAT}') as started_at,
+            try_strptime({field_text("NgayKetThucTheoQuyDinh")}, '{DATE_FORMAT}') as due_by_rule_at
         from payloads as p
-        where {_text("MaTTHC")} is null and {_text("NgayTiepNhan")} is null
+        where {field_text("MaTTHC")} is null and {field_text("NgayTiepNhan")} is null
         """
     )
     allowed = ", ".join(sql_literal(v) for v in set(DVCQG_STATUSES.values()))
