@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from de06.reference import Reference, read_seed_csv
+from de06.reference import REFORM_DATE, Reference, read_seed_csv
 
 DATE = "%Y%m%d%H%M%S"
 # the dossier feed's status -> the portal's code (returned: not accepted, the closest)
@@ -69,7 +69,7 @@ def representable(relation: str) -> str:
                 null::timestamp as synced_national_at
             )
         from {relation}
-        where received_at >= date '2025-07-01'
+        where received_at >= date '{REFORM_DATE.isoformat()}'
     """
 
 

@@ -27,8 +27,8 @@ import pyarrow as pa
 from de06.contracts import DVCQG, DVCQG_CHANNELS, DVCQG_STATUSES
 from de06.ingest import dossiers
 from de06.ingest.context import LoadContext
+from de06.ingest.dossiers import Entry
 from de06.ingest.dvcqg_sql import (
-    DATE_FORMAT,
     any_item,
     coded,
     field_date,
@@ -39,8 +39,6 @@ from de06.ingest.dvcqg_sql import (
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
 from de06.portal_units import unit_names
-
-Entry = tuple[Path, int, FileReport]  # a file, its load id, its report
 
 FEED = DVCQG
 NAME = re.compile(FEED.name_pattern or "", re.IGNORECASE)
@@ -156,7 +154,7 @@ def _match_units(ctx: LoadContext) -> dt.date:
     reform = names.reform_date
     pairs = ctx.con.execute(
         f"select distinct province, {field_text('DonViXuLy')} as name, "
-        f"cast(try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}') as date) >= $reform "
+        f"cast({field_date('NgayTiepNhan')} as date) >= $reform "
         "as after from payloads as p where name is not null and after is not null",
         {"reform": reform},
     ).fetchall()
@@ -194,10 +192,9 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
     fee and flags already typed, so the dossier feed's checks skip their types), the sent
     codes kept beside them (extra columns). Returns how many."""
     is_dossier = f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
-    received = f"try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
+    received = field_date("NgayTiepNhan")
     ends = ", ".join(
-        f"try_strptime({field_text(f)}, '{DATE_FORMAT}')"
-        for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
+        field_date(f) for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
     )
     fee = (
         'coalesce(list_sum(list_transform(p."DanhSachLePhi", '
@@ -248,7 +245,7 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             select
                 _load_id,
                 {field_text("MaHoSo")} as dossier_id,
-                max(try_strptime({field_text("ThoiDiemXuLy")}, '{DATE_FORMAT}')) as last_update,
+                max({field_date("ThoiDiemXuLy")}) as last_update,
                 {log_end()} as log_end
             from payloads as p
             where not {is_dossier}
@@ -264,7 +261,7 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
 
 def _unmatched(ctx: LoadContext, reform: dt.date) -> None:
     """``unmatched``: the dossiers whose handling unit's name matched no unit (or two)."""
-    received = f"try_strptime({field_text('NgayTiepNhan')}, '{DATE_FORMAT}')"
+    received = field_date("NgayTiepNhan")
     ctx.con.execute(
         f"""
         create or replace temp table unmatched as
@@ -331,7 +328,7 @@ def _named(problems: list[Problem]) -> list[Problem]:
 def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
     """Insert the files' status updates into raw.dvcqg (the process log); returns how many
     each file holds and the problems of those refused, by load id."""
-    processed = f"try_strptime({field_text('ThoiDiemXuLy')}, '{DATE_FORMAT}')"
+    processed = field_date("ThoiDiemXuLy")
     status = coded(DVCQG_STATUSES, "TrangThai")
     ctx.con.execute(
         f"""
@@ -346,8 +343,8 @@ def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Pr
             {field_text("ThoiDiemXuLy")} as processed_text,
             {processed} as processed_at,
             {field_text("PhongBanXuLy")} as department,
-            try_strptime({field_text("NgayBatDau")}, '{DATE_FORMAT}') as started_at,
-            try_strptime({field_text("NgayKetThucTheoQuyDinh")}, '{DATE_FORMAT}') as due_by_rule_at
+            {field_date("NgayBatDau")} as started_at,
+            {field_date("NgayKetThucTheoQuyDinh")} as due_by_rule_at
         from payloads as p
         where {field_text("MaTTHC")} is null and {field_text("NgayTiepNhan")} is null
         """

@@ -43,7 +43,7 @@ def log_end() -> str:
     portal's rule, where the payload gives no ``NgayKetThucXuLy``: the first supplement request
     (5) ends the clock; else the first step processed (9), then result handed over (10), then
     stopped (8) or not accepted (3)."""
-    step = f"try_strptime({field_text('ThoiDiemXuLy')}, '{DATE_FORMAT}')"
+    step = field_date("ThoiDiemXuLy")
     code = field_text("TrangThai")
     firsts = ", ".join(
         f"min({step}) filter (where {code} in ({', '.join(repr(c) for c in codes)}))"
