@@ -192,6 +192,70 @@ def test_the_log_ends_processing_where_the_payload_does_not(
     }
 
 
+def test_the_log_in_another_file_makes_a_new_version_or_ends_one(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Status updates sent in a file without their dossier. Worked by hand:
+    - LATE (processing, received 2 Aug 08:15, loaded the day before) gets, in a later load, a
+      supplement request on 3 Aug 10:00 and processed on 7 Aug 10:00: a new version, finished,
+      its time the newest step (7 Aug 10:00), its end the supplement request (3 Aug 10:00),
+      attributed to that newest step's row (3 of its file); the old version is superseded by
+      that file's load.
+    - EARLY's log (processed 5 Aug 11:00, handed over 16:00) comes in a file loaded before its
+      dossier's, in the same run; the dossier (handed over, NgayTra 16:00, no NgayKetThucXuLy)
+      is not older than its log: one version, ended by the log at 11:00.
+    - BEFORE's log says processed on 1 Aug, before its receipt on 2 Aug: the version it would
+      make is impossible, so the status update is refused and named, the dossier left open.
+    - NOBODY's update names no dossier yet: kept in the log, no version made."""
+
+    def dossier(name: str, status: str, **more: str) -> dict[str, Any]:
+        return dict(WARD, MaHoSo=name, TrangThaiHoSo=status, NgayKetThucXuLy="", **more)
+
+    def step(name: str, code: str, at: str) -> dict[str, Any]:
+        return {"MaHoSo": name, "ThoiDiemXuLy": at, "TrangThai": code}
+
+    day1 = write(
+        tmp_path / "d1" / "dvcqg__25__a.json", [dossier("LATE", "4"), dossier("BEFORE", "4")]
+    )
+    (first,) = ingest(settings, [day1])
+    assert first.accepted == 2, first.line()
+    log = write(tmp_path / "d2" / "dvcqg__25__1.json", [
+        step("EARLY", "9", "20250805110000"),
+        step("EARLY", "10", "20250805160000"),
+        step("LATE", "5", "20250803100000"),
+        step("LATE", "9", "20250807100000"),
+        step("BEFORE", "9", "20250801100000"),
+        step("NOBODY", "2", "20250801100000"),
+    ])  # fmt: skip
+    payload = write(tmp_path / "d2" / "dvcqg__25__2.json",
+                    [dossier("EARLY", "10", NgayTra="20250805160000")])  # fmt: skip
+    log_report, payload_report = ingest(settings, [log, payload])
+    assert (log_report.rows_read, log_report.accepted, log_report.quarantined) == (6, 5, 1)
+    assert log_report.reasons == {"impossible_date": 1}, log_report.line()
+    assert payload_report.accepted == 1, payload_report.line()
+    (load_id,) = query(
+        settings, "select load_id from raw.load_files where file_name = 'dvcqg__25__1.json'"
+    )[0]
+    versions = query(
+        settings,
+        "select dossier_id, status, updated_at, finished_at, _superseded_by_load_id, "
+        "_load_id = ? as from_log, _row_number from raw.dossiers order by dossier_id, updated_at",
+        [load_id],
+    )
+    assert versions == [
+        ("BEFORE", "processing", dt("2025-08-02 08:15:00"), None, None, False, 2),
+        ("EARLY", "finished", dt("2025-08-05 16:00:00"), dt("2025-08-05 11:00:00"), None, False, 1),
+        ("LATE", "processing", dt("2025-08-02 08:15:00"), None, load_id, False, 1),
+        ("LATE", "finished", dt("2025-08-07 10:00:00"), dt("2025-08-03 10:00:00"), None, True, 4),
+    ]
+    assert query(settings, "select dossier_id from raw.dvcqg order by all") == [
+        ("EARLY",), ("EARLY",), ("LATE",), ("LATE",), ("NOBODY",)
+    ]  # fmt: skip
+    (rejected,) = [p for p in settings.quarantine_dir.iterdir() if "dvcqg__25__1" in p.name]
+    text = rejected.read_text("utf-8")
+    assert "finished_at is before received_at" in text and "json,5,finished_at" in text, text
+
+
 def dt(text: str) -> Any:
     import datetime
 

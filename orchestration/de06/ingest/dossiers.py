@@ -84,6 +84,7 @@ def check_and_insert(
     pseudonymised: bool,
     more_checks: tuple[str, ...] = (),
     allow_empty: bool = False,
+    older_than: int | None = None,
 ) -> dict[int, list[Problem]]:
     """Check the rows of ``incoming`` (a view or temp table of dossier rows by contract name,
     with ``_load_id`` and ``_row_number``; ``applicant_id`` already a pseudonym when
@@ -91,7 +92,9 @@ def check_and_insert(
     ``more_checks``: a feed's own checks, selects of (load id, row number, column, value,
     code, message) from ``incoming``. Fills in each file's report; returns the problems by
     load id, and drops ``incoming``. ``allow_empty``: a file may bring no dossier rows (a
-    sync-payload file of status updates only)."""
+    sync-payload file of status updates only). ``older_than``: the load ids below it are
+    older loads, whose current versions the batch's may supersede (by default the batch's
+    first: a version made later for loads already inserted passes one past their last)."""
     con = ctx.con
     described = con.execute("describe incoming").fetchall()
     actual = {
@@ -106,7 +109,7 @@ def check_and_insert(
             raise IngestError("empty_file", "the file has a header but no rows")
     cols = Incoming(actual)
     problems = _find_problems(ctx, cols, reports, more_checks)
-    _mark_superseded(con, cols, reports)
+    _mark_superseded(con, cols, reports, older_than)
     _insert(ctx, cols, extras, pseudonymised)
     for load_id, report in reports.items():
         report.reasons.update(Counter(p.code for p in problems[load_id]))
@@ -329,7 +332,7 @@ def _duplicate_version_sql(cols: Incoming) -> str:
 
 # the rows of the batch that lose to a later version (the batch's own, or an older load's
 # current one), and for an older load's current version that loses to the batch, the batch's
-# load: one aggregate finds each dossier's winner in the batch (ordered by one bigint:
+# load (``in_batch`` tells which): one aggregate finds each dossier's winner in the batch (ordered by one bigint:
 # updated_at in microseconds, then the load's place in the batch; an overflow fails loudly,
 # years from now); older loads are read only for the current versions of the dossiers the
 # batch touches; the batch is read again only for the few dossiers with several versions in it
@@ -349,7 +352,7 @@ newest as (
     group by all
 )
 -- the batch's versions that lose to a later one in the batch
-select g._load_id, g._row_number, n.load_id as by_load_id
+select g._load_id, g._row_number, n.load_id as by_load_id, true as in_batch
 from good as g
 inner join newest as n
     on g.source_system = n.source_system and g.dossier_id = n.dossier_id
@@ -361,20 +364,24 @@ union all
 select
     case when later then load_id else older_load_id end,
     case when later then row_number else older_row_number end,
-    case when later then older_load_id else load_id end
+    case when later then older_load_id else load_id end,
+    later
 from (
     select n.load_id, n.row_number, o._load_id as older_load_id,
            o._row_number as older_row_number, o.updated_at > n.updated_at as later
     from newest as n
     inner join raw.dossiers as o
         on n.source_system = o.source_system and n.dossier_id = o.dossier_id
-    where o._load_id < $first and o._superseded_by_load_id is null
+    where o._load_id < $older and o._superseded_by_load_id is null
 )
 """
 
 
 def _mark_superseded(
-    con: duckdb.DuckDBPyConnection, cols: Incoming, reports: dict[int, FileReport]
+    con: duckdb.DuckDBPyConnection,
+    cols: Incoming,
+    reports: dict[int, FileReport],
+    older_than: int | None = None,
 ) -> None:
     """A row is superseded unless it is the version the marts keep: the newest updated_at,
     then the later load (within a load a dossier's versions differ in updated_at: the same one
@@ -390,12 +397,11 @@ def _mark_superseded(
             key_updated=cols.typed("updated_at"),
             order="epoch_us(updated_at) * $span + (_load_id - $first)",
         ),
-        {"first": first, "span": span},
+        {"first": first, "span": span, "older": first if older_than is None else older_than},
     )
     lost = dict(
         con.execute(
-            "select _load_id, count(*) from superseded where _load_id >= $first group by all",
-            {"first": first},
+            "select _load_id, count(*) from superseded where in_batch group by all"
         ).fetchall()
     )
     quarantined = dict(
@@ -410,9 +416,7 @@ def _mark_superseded(
     con.execute(
         "update raw.dossiers as d set _superseded_by_load_id = s.by_load_id "
         "from superseded as s "
-        "where s._load_id < $first and d._load_id = s._load_id "
-        "and d._row_number = s._row_number",
-        {"first": first},
+        "where not s.in_batch and d._load_id = s._load_id and d._row_number = s._row_number"
     )
 
 
@@ -446,7 +450,7 @@ def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], pseudonymised: 
         f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
         "_load_id, _row_number, s.by_load_id from incoming "
         "anti join problems using (_load_id, _row_number) "
-        "left join superseded as s using (_load_id, _row_number)",
+        "left join (from superseded where in_batch) as s using (_load_id, _row_number)",
         {} if pseudonymised else {"outer": outer, "inner": inner},
     )
     ctx.con.execute("set preserve_insertion_order = true")

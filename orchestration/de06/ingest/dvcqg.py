@@ -28,14 +28,8 @@ from de06.contracts import DVCQG, DVCQG_CHANNELS, DVCQG_STATUSES
 from de06.ingest import dossiers
 from de06.ingest.context import LoadContext
 from de06.ingest.dossiers import Entry
-from de06.ingest.dvcqg_sql import (
-    any_item,
-    coded,
-    field_date,
-    field_flag,
-    field_text,
-    log_end,
-)
+from de06.ingest.dvcqg_log import complete_ends, insert_status_updates, log_versions
+from de06.ingest.dvcqg_sql import any_item, coded, field_date, field_flag, field_text
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
 from de06.portal_units import unit_names
@@ -213,8 +207,9 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             {coded(DVCQG_CHANNELS, "KenhThucHien", "direct")} as channel,
             null::varchar as online_level,
             {field_date("NgayHenTra")} as due_at,
-            -- the end of processing: as sent, else by the portal's rule over the file's log
-            coalesce({field_date("NgayKetThucXuLy")}, u.log_end) as finished_at,
+            -- the end of processing as sent; else by the portal's rule over the dossier's
+            -- log, once the batch's status updates are stored (dvcqg_log.complete_ends)
+            {field_date("NgayKetThucXuLy")} as finished_at,
             {coded(DVCQG_STATUSES, "TrangThaiHoSo")} as status,
             cast({fee} as bigint) as fee_amount,
             case when {field_text("DuocThanhToanTrucTuyen")} in ('1', '2') then 'online' end
@@ -234,6 +229,7 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             {field_text("TrangThaiHoSo")} as "TrangThaiHoSo",
             {field_text("MaTTHC")} as "MaTTHC",
             {field_text("DuocThanhToanTrucTuyen")} as "DuocThanhToanTrucTuyen",
+            {field_text("NgayKetThucXuLy")} as "NgayKetThucXuLy",
             p._load_id,
             p._row_number
         from payloads as p
@@ -245,8 +241,7 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             select
                 _load_id,
                 {field_text("MaHoSo")} as dossier_id,
-                max({field_date("ThoiDiemXuLy")}) as last_update,
-                {log_end()} as log_end
+                max({field_date("ThoiDiemXuLy")}) as last_update
             from payloads as p
             where not {is_dossier}
             group by all
@@ -325,86 +320,6 @@ def _named(problems: list[Problem]) -> list[Problem]:
     return list(named.values())
 
 
-def _status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
-    """Insert the files' status updates into raw.dvcqg (the process log); returns how many
-    each file holds and the problems of those refused, by load id."""
-    processed = field_date("ThoiDiemXuLy")
-    status = coded(DVCQG_STATUSES, "TrangThai")
-    ctx.con.execute(
-        f"""
-        create or replace temp table updates as
-        select
-            p._load_id,
-            p.province,
-            p._row_number,
-            {field_text("MaHoSo")} as dossier_id,
-            {status} as status,
-            {field_text("TrangThai")} as status_code,
-            {field_text("ThoiDiemXuLy")} as processed_text,
-            {processed} as processed_at,
-            {field_text("PhongBanXuLy")} as department,
-            {field_date("NgayBatDau")} as started_at,
-            {field_date("NgayKetThucTheoQuyDinh")} as due_by_rule_at
-        from payloads as p
-        where {field_text("MaTTHC")} is null and {field_text("NgayTiepNhan")} is null
-        """
-    )
-    allowed = ", ".join(sql_literal(v) for v in set(DVCQG_STATUSES.values()))
-    checks = [
-        ("dossier_id is null", "MaHoSo", "null", "missing_value", "MaHoSo is required"),
-        (
-            "processed_text is null",
-            "ThoiDiemXuLy",
-            "null",
-            "missing_value",
-            "ThoiDiemXuLy is required (a status update, or a dossier without NgayTiepNhan)",
-        ),
-        (
-            "processed_text is not null and processed_at is null",
-            "ThoiDiemXuLy",
-            "processed_text",
-            "bad_type",
-            "ThoiDiemXuLy is not a date yyyyMMddHHmmss",
-        ),
-        (
-            "processed_at > $latest",
-            "ThoiDiemXuLy",
-            "processed_text",
-            "future_date",
-            "ThoiDiemXuLy lies in the future",
-        ),
-        (
-            f"status is null or status not in ({allowed})",
-            "TrangThai",
-            "status_code",
-            "bad_value",
-            "TrangThai is not a status code of the portal (1-10)",
-        ),
-    ]
-    problems: dict[int, list[Problem]] = {}
-    latest = dt.datetime.now() + dt.timedelta(days=1)
-    refused: set[tuple[int, int]] = set()
-    for condition, column, value, code, message in checks:
-        for load_id, row, shown in ctx.con.execute(
-            f"select _load_id, _row_number, {value} from updates where {condition} order by 1, 2",
-            {"latest": latest} if "$latest" in condition else {},
-        ).fetchall():
-            problems.setdefault(load_id, []).append(Problem(int(row), column, shown, code, message))
-            refused.add((load_id, int(row)))
-    ctx.con.execute("create or replace temp table refused (_load_id bigint, _row_number bigint)")
-    if refused:
-        ctx.con.executemany("insert into refused values (?, ?)", sorted(refused))
-    ctx.con.execute(
-        "insert into raw.dvcqg select province, dossier_id, status, status_code, processed_at, "
-        "department, started_at, due_by_rule_at, null::json, _load_id, _row_number "
-        "from updates anti join refused using (_load_id, _row_number)"
-    )
-    counts = dict(ctx.con.execute("select _load_id, count(*) from updates group by all").fetchall())
-    ctx.con.execute("drop table updates")
-    ctx.con.execute("drop table refused")
-    return {int(k): int(v) for k, v in counts.items()}, problems
-
-
 def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list[Problem]:
     """One payload file."""
     return load_files(ctx, [(path, load_id, report)])[load_id]
@@ -432,7 +347,7 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
     reform = _match_units(ctx)
     _dossier_rows(ctx, reform)
     _unmatched(ctx, reform)
-    n_updates, problems = _status_updates(ctx)
+    n_updates, problems = insert_status_updates(ctx)
     parts = {
         load_id: FileReport(path=report.path, feed=report.feed, status="loaded")
         for load_id, report in reports.items()
@@ -445,8 +360,10 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
     found = dossiers.check_and_insert(
         ctx, parts, pseudonymised=True, more_checks=_payload_checks(), allow_empty=True
     )
+    complete_ends(ctx, min(reports), max(reports))
+    from_log = log_versions(ctx, reports)
     for load_id, report in reports.items():
-        mine = problems.get(load_id, [])
+        mine = problems.get(load_id, []) + from_log[load_id]
         report.reasons.update(Counter(p.code for p in mine))
         named = _named(found[load_id])
         report.reasons.update(Counter(p.code for p in named))

@@ -38,13 +38,14 @@ def coded(text_to_code: dict[str, str], field: str, default: str | None = None) 
     return f"case coalesce({field_text(field)}, '') when '' then {missing} {cases} else {field_text(field)} end"
 
 
-def log_end() -> str:
+def log_end(step: str | None = None, code: str | None = None) -> str:
     """SQL (an aggregate over a dossier's status updates): when its processing ended by the
     portal's rule, where the payload gives no ``NgayKetThucXuLy``: the first supplement request
     (5) ends the clock; else the first step processed (9), then result handed over (10), then
-    stopped (8) or not accepted (3)."""
-    step = field_date("ThoiDiemXuLy")
-    code = field_text("TrangThai")
+    stopped (8) or not accepted (3). ``step`` and ``code``: the update's time and code as SQL
+    (by default the payload's fields; ``raw.dvcqg``'s columns when it reads the stored log)."""
+    step = step or field_date("ThoiDiemXuLy")
+    code = code or field_text("TrangThai")
     firsts = ", ".join(
         f"min({step}) filter (where {code} in ({', '.join(repr(c) for c in codes)}))"
         for codes in (("5",), ("9",), ("10",), ("8", "3"))
