@@ -307,6 +307,7 @@ def test_the_applicants_identifiers_are_never_stored_clear(
     cut.write_text(json.dumps([FULL, WARD], ensure_ascii=False)[:400])
     reports = ingest(settings, [good, write(tmp_path / "dvcqg__25__bad.json", [bad]), cut])
     assert [r.status for r in reports] == ["loaded", "loaded", "rejected"]
+    assert "Malformed JSON" in (reports[2].message or ""), reports[2].line()
     keys = {r[0] for r in query(settings, "select applicant_key from raw.dossiers")}
     assert len(keys) == 2 and all(len(k) == 64 for k in keys)  # two pseudonyms (hex SHA-256)
     # the clear ID is in no table and no quarantine file (the file cut short is not copied)
@@ -317,6 +318,27 @@ def test_the_applicants_identifiers_are_never_stored_clear(
     assert quarantined and not any(p.suffix == ".json" for p in quarantined)
     for p in quarantined:
         assert CLEAR_ID not in p.read_text(encoding="utf-8-sig")
+
+
+def test_files_loaded_together_fail_one_by_one(settings: Settings, tmp_path: Path) -> None:
+    """Five files in one ingest, read together: an empty one, a truncated one and one with a
+    list that is not a list. Each gets its own verdict, with its own words; the good ones and
+    the good elements load."""
+    one = dict(WARD, TrangThaiHoSo="4")
+    names = ("a", "b", "c", "d", "e")
+    write(tmp_path / "in" / "dvcqg__25__a.json", [one])
+    write(tmp_path / "in" / "dvcqg__25__b.json", [])
+    write(tmp_path / "in" / "dvcqg__25__c.json", [dict(one, MaHoSo="C")])
+    (tmp_path / "in" / "dvcqg__25__d.json").write_text('[{"MaHoSo": "D", "NgayTi', "utf-8")
+    write(tmp_path / "in" / "dvcqg__25__e.json", [dict(one, MaHoSo="E1"),
+                                                  dict(one, MaHoSo="E2", TaiLieuNop="1")])  # fmt: skip
+    reports = ingest(settings, [tmp_path / "in" / f"dvcqg__25__{n}.json" for n in names])
+    got = [(r.status, r.accepted, r.quarantined) for r in reports]
+    assert got == [("loaded", 1, 0), ("rejected", 0, 0), ("loaded", 1, 0), ("rejected", 0, 0),
+                   ("loaded", 1, 1)], [r.line() for r in reports]  # fmt: skip
+    assert "no dossier" in (reports[1].message or "")
+    assert "Malformed JSON" in (reports[3].message or ""), reports[3].line()
+    assert sorted(rows(settings)) == sorted([WARD["MaHoSo"], "C", "E1"])
 
 
 def test_bad_payloads_are_named_by_row_and_field_and_the_rest_loads(
@@ -354,6 +376,38 @@ def test_bad_payloads_are_named_by_row_and_field_and_the_rest_loads(
         (9, "ThoiDiemXuLy", "Sai kiểu dữ liệu"),
         (10, "TrangThai", "Giá trị không hợp lệ"),
     }
+
+
+def test_a_list_field_that_is_not_a_list_refuses_its_element_not_the_file(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A list sent as a text or an object: DuckDB cannot type the file's lists, so the file
+    is read again with its lists as JSON; the element is named, the rest read as they would
+    have been (FULL's fee 50 000 + 20 000 sent as a number, its pseudonym from DinhDanhCHS)."""
+    elements = [
+        dict(FULL, SoGiayToChuHoSo=""),  # 1: good; the applicant from DinhDanhCHS
+        dict(WARD, MaHoSo="S2", DanhSachLePhi="50000"),  # 2: a text, not a list
+        dict(WARD, MaHoSo="S3", TaiLieuNop={"DuocSoHoa": "1"}),  # 3: an object, not a list
+        dict(WARD, MaHoSo="S4", DinhDanhCHS=OTHER_ID),  # 4: the identifier not in its list
+        dict(WARD, MaHoSo="S5", SoGiayToChuHoSo=CLEAR_ID),  # 5: good; FULL's applicant
+    ]
+    (report,) = ingest(settings, [write(tmp_path / "dvcqg__25__lists.json", elements)])
+    assert (report.rows_read, report.accepted, report.quarantined) == (5, 2, 3), report.line()
+    loaded = rows(settings)
+    got = loaded[FULL["MaHoSo"]]
+    assert (got["fee_amount"], got["is_digitized"], got["has_e_result"]) == (70000, True, True)
+    assert got["applicant_key"] is not None
+    assert got["applicant_key"] == loaded["S5"]["applicant_key"]
+    listed = next(settings.quarantine_dir.glob("*.rejected.csv"))
+    text = listed.read_text("utf-8-sig")
+    with listed.open(encoding="utf-8-sig") as handle:
+        said = {(int(r["row"]), r["column"], r["ly_do"]) for r in csv.DictReader(handle)}
+    assert said == {
+        (2, "DanhSachLePhi", "Sai kiểu dữ liệu"),
+        (3, "TaiLieuNop", "Sai kiểu dữ liệu"),
+        (4, "DinhDanhCHS", "Sai kiểu dữ liệu"),
+    }, text
+    assert OTHER_ID not in text  # the identifier sent wrongly is not shown either
 
 
 @pytest.mark.parametrize(

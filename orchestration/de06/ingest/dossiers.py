@@ -437,15 +437,16 @@ def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], pseudonymised: 
             select_cols.append(cols.text(col))
         else:
             select_cols.append(cols.typed(col))
+    # to_json of a struct: the same object as json_object, a fifth of the cost
     extra_sql = (
-        "json_object(" + ", ".join(f"{sql_literal(c)}, {cols.text(c)}" for c in extras) + ")"
+        "to_json({" + ", ".join(f"{sql_literal(c)}: {cols.text(c)}" for c in extras) + "})"
         if extras
         else "null::json"
     )
     outer, inner = ctx.pads
-    # rows of Parquet files carry their row number: insertion order need not be kept (set back
-    # after; a CSV read sets it again, whatever an earlier file's failure left)
-    ctx.con.execute(f"set preserve_insertion_order = {'true' if pseudonymised else 'false'}")
+    # every row carries its load and row number: insertion order need not be kept (set back
+    # after; a CSV or JSON read sets it again, whatever an earlier file's failure left)
+    ctx.con.execute("set preserve_insertion_order = false")
     ctx.con.execute(
         f"insert into raw.dossiers select {', '.join(select_cols)}, {extra_sql}, "
         "_load_id, _row_number, s.by_load_id from incoming "

@@ -28,7 +28,12 @@ from de06.contracts import DVCQG, DVCQG_CHANNELS, DVCQG_STATUSES
 from de06.ingest import dossiers
 from de06.ingest.context import LoadContext
 from de06.ingest.dossiers import Entry
-from de06.ingest.dvcqg_log import complete_ends, insert_status_updates, log_versions
+from de06.ingest.dvcqg_log import (
+    complete_ends,
+    insert_status_updates,
+    log_versions,
+    stage_status_updates,
+)
 from de06.ingest.dvcqg_sql import any_item, coded, field_date, field_flag, field_text
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
@@ -68,6 +73,9 @@ LIST_FIELDS = {
     "DanhSachGiayToKetQua": 'STRUCT("DuongDanTepTinKetQua" VARCHAR)[]',
     "DinhDanhCHS": 'STRUCT("SoDinhDanh" VARCHAR)[]',
 }
+# the applicant's identifiers: read only into their pseudonym, kept in no table (not even a
+# temporary one, which DuckDB may spill to disk)
+PERSONAL = ("SoGiayToChuHoSo", "DinhDanhCHS")
 # the dossier columns made from another's field (said only when that field is not)
 DERIVED = ("updated_at", "unit_code")
 # the dossier feed's column <- the payload's field, for the messages
@@ -99,44 +107,76 @@ def parse_name(path: Path) -> tuple[str, str]:
 def _read(ctx: LoadContext, entries: list[Entry]) -> None:
     """``payloads``: every element of the files with its file's load id and province and its
     number in the file (1-based), the applicant's identifiers already pseudonymised (the first
-    identifier given)."""
-    columns = {f: "VARCHAR" for f in TEXT_FIELDS} | LIST_FIELDS
-    spec = "{" + ", ".join(f"'{name}': '{typ}'" for name, typ in columns.items()) + "}"
-    applicant = (
-        "coalesce(nullif(trim(\"SoGiayToChuHoSo\"), ''), "
-        'nullif(trim("DinhDanhCHS"[1]."SoDinhDanh"), \'\'))'
-    )
-    outer, inner = ctx.pads
-    kept = ", ".join(f'"{f}"' for f in (*TEXT_FIELDS, *LIST_FIELDS) if f != "SoGiayToChuHoSo")
-    listed = ", ".join(sql_literal(duckdb_path(path)) for path, _, _ in entries)
+    identifier given). A list field that is not a list of objects (``"DanhSachLePhi":
+    "50000"``) does not make the file unreadable: the files are read again with the lists as
+    JSON, and such an element names its field (``_bad_list``, which a check refuses)."""
+    try:
+        _read_files(ctx, entries, lists_as_json=False)
+    except IngestError as exc:
+        try:
+            _read_files(ctx, entries, lists_as_json=True)
+        except IngestError:
+            raise exc from None  # truncated or malformed: the first reading's words
     files = ", ".join(
         f"({i}, {int(load_id)}, {sql_literal(parse_name(path)[0])})"
         for i, (path, load_id, _) in enumerate(entries)
     )
+    # each file's load id, province and first row (a few rows); the elements are not copied
+    # again: ``payloads`` is a view, each reader joins the files' table
+    ctx.con.execute(
+        "create or replace temp table payload_files as "
+        "select f.*, m.first_rowid from (select file_index, min(rowid) as first_rowid "
+        "from payloads_read group by file_index) as m "
+        f"inner join (values {files}) as f (file_index, _load_id, province) "
+        "on m.file_index = f.file_index"
+    )
+    ctx.con.execute(
+        "create or replace temp view payloads as "
+        "select f._load_id, f.province, r.rowid - f.first_rowid + 1 as _row_number, "
+        "r.* exclude (file_index) "
+        "from payloads_read as r inner join payload_files as f on r.file_index = f.file_index"
+    )
+
+
+def _read_files(ctx: LoadContext, entries: list[Entry], lists_as_json: bool) -> None:
+    """``payloads_read``: one read of every file, in file order and each file's order
+    (insertion order is kept: a row's place in the table is its place in its file)."""
+    lists = {f: "JSON" for f in LIST_FIELDS} if lists_as_json else LIST_FIELDS
+    columns = {f: "VARCHAR" for f in TEXT_FIELDS} | lists
+    spec = "{" + ", ".join(f"'{name}': '{typ}'" for name, typ in columns.items()) + "}"
+    typed = {f: f'try_cast("{f}" as {typ})' for f, typ in LIST_FIELDS.items()}
+    if lists_as_json:  # each list typed on its own; the first that is not a list is named
+        bad = " ".join(
+            f'when "{f}" is not null and (json_type("{f}") <> \'ARRAY\' '
+            f"or {typed[f]} is null) then {sql_literal(f)}"
+            for f in LIST_FIELDS
+        )
+        lists_sql = ", ".join(f'{typed[f]} as "{f}"' for f in LIST_FIELDS if f not in PERSONAL)
+        bad_sql = f"case {bad} end as _bad_list"
+    else:
+        lists_sql = ", ".join(f'"{f}"' for f in LIST_FIELDS if f not in PERSONAL)
+        bad_sql = "null::varchar as _bad_list"
+    ids = typed["DinhDanhCHS"] if lists_as_json else '"DinhDanhCHS"'
+    applicant = (
+        "coalesce(nullif(trim(\"SoGiayToChuHoSo\"), ''), "
+        f"nullif(trim(({ids})[1].\"SoDinhDanh\"), ''))"
+    )
+    outer, inner = ctx.pads
+    kept = ", ".join(f'"{f}"' for f in TEXT_FIELDS if f not in PERSONAL)
+    listed = ", ".join(sql_literal(duckdb_path(path)) for path, _, _ in entries)
     try:
-        # one read of every file, in file order and each file's order (insertion order is
-        # kept: a row's place in the table is its place in its file)
         ctx.con.execute("set preserve_insertion_order = true")
         ctx.con.execute(
             "create or replace temp table payloads_read as select file_index, "
-            f"{kept}, {dossiers.pseudonym_sql(applicant)} as applicant_key "
+            f"{kept}, {lists_sql}, {bad_sql}, "
+            f"{dossiers.pseudonym_sql(applicant)} as applicant_key "
             f"from read_json([{listed}], format = 'auto', columns = {spec})",
             {"outer": outer, "inner": inner},
         )
     except Exception as exc:  # DuckDB's reader: a truncated or malformed file
-        message = str(exc).splitlines()[0]
+        # DuckDB quotes the value it could not type: it may be an applicant's identifier
+        message = re.sub(r"(but got \w+):.*", r"\1", str(exc).splitlines()[0])
         raise IngestError("unreadable_file", f"cannot read the JSON: {message}") from exc
-    ctx.con.execute(
-        "create or replace temp table payloads as "
-        "select f._load_id, f.province, r.rowid - m.first_rowid + 1 as _row_number, "
-        "r.* exclude (file_index) "
-        "from payloads_read as r "
-        "inner join (select file_index, min(rowid) as first_rowid from payloads_read "
-        "group by file_index) as m on r.file_index = m.file_index "
-        f"inner join (values {files}) as f (file_index, _load_id, province) "
-        "on r.file_index = f.file_index"
-    )
-    ctx.con.execute("drop table payloads_read")
 
 
 def _match_units(ctx: LoadContext) -> dt.date:
@@ -274,14 +314,49 @@ def _unmatched(ctx: LoadContext, reform: dt.date) -> None:
 
 def _payload_checks() -> tuple[str, ...]:
     """The checks the payload needs beyond the dossier feed's: a date that is not
-    ``yyyyMMddHHmmss``, a handling unit that matches no unit by name, a fee that is not a
-    number."""
-    dates = tuple(
-        f"select _load_id, _row_number, '{field}' as column_name, {field_text(field)} as value, "
-        f"'bad_type' as code, '{field} is not a date yyyyMMddHHmmss' as message "
-        f"from payloads as p where {field_text(field)} is not null and {field_date(field)} is null "
-        f"and ({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
+    ``yyyyMMddHHmmss``, a fee that is not a number, a list that is not a list (one scan of the
+    dossier elements, a row per problem), and a handling unit that matches no unit by name."""
+
+    def problem(condition: str, column: str, value: str, code: str, message: str) -> str:
+        return (
+            f"case when {condition} then {{'column_name': {column}, 'value': {value}, "
+            f"'code': '{code}', 'message': {message}}} end"
+        )
+
+    found = [
+        problem(
+            f"{field_text(field)} is not null and {field_date(field)} is null",
+            f"'{field}'",
+            field_text(field),
+            "bad_type",
+            f"'{field} is not a date yyyyMMddHHmmss'",
+        )
         for field in ("NgayTiepNhan", "NgayHenTra", "NgayKetThucXuLy")
+    ]
+    found.append(
+        problem(
+            'coalesce(list_bool_or(list_transform(p."DanhSachLePhi", lambda x: x."Gia" is not '
+            'null and try_cast(x."Gia" as decimal(18, 0)) is null)), false)',
+            "'DanhSachLePhi'",
+            'cast(p."DanhSachLePhi" as varchar)',
+            "bad_value",
+            "'DanhSachLePhi[].Gia is not a whole number of VND'",
+        )
+    )
+    found.append(
+        problem(
+            "p._bad_list is not null",
+            "p._bad_list",
+            "null::varchar",
+            "bad_type",
+            "p._bad_list || ' is not a list of objects'",
+        )
+    )
+    in_payload = (
+        "select _load_id, _row_number, x.column_name, x.value, x.code, x.message from ("
+        f"select _load_id, _row_number, unnest(list_filter([{', '.join(found)}], "
+        "lambda y: y is not null)) as x from payloads as p "
+        f"where ({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null))"
     )
     unmatched = (
         "select _load_id, _row_number, 'DonViXuLy' as column_name, name as value, "
@@ -289,14 +364,7 @@ def _payload_checks() -> tuple[str, ...]:
         "'DonViXuLy names no unit of the province (or two): settle it in "
         "seeds/index_766/index_766_unit_overrides.csv' as message from unmatched"
     )
-    bad_fee = (
-        "select p._load_id, p._row_number, 'DanhSachLePhi' as column_name, "
-        "cast(p.\"DanhSachLePhi\" as varchar) as value, 'bad_value' as code, "
-        "'DanhSachLePhi[].Gia is not a whole number of VND' as message "
-        'from payloads as p where list_bool_or(list_transform(p."DanhSachLePhi", '
-        'lambda x: x."Gia" is not null and try_cast(x."Gia" as decimal(18, 0)) is null))'
-    )
-    return (*dates, unmatched, bad_fee)
+    return (in_payload, unmatched)
 
 
 def _named(problems: list[Problem]) -> list[Problem]:
@@ -320,15 +388,25 @@ def _named(problems: list[Problem]) -> list[Problem]:
     return list(named.values())
 
 
+# what ``prepare`` leaves for ``load_files`` (dropped by ``discard``)
+STAGED = ("payloads_read", "payload_files", "handlers", "incoming", "unmatched", "updates")
+
+
 def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list[Problem]:
-    """One payload file."""
-    return load_files(ctx, [(path, load_id, report)])[load_id]
+    """One payload file, read in the open transaction (the loader's way of saying why a file
+    it could not prepare is refused; on a failure its rollback drops what was made)."""
+    prepare(ctx, [(path, load_id, report)])
+    problems = load_files(ctx, [(path, load_id, report)])[load_id]
+    discard(ctx)
+    return problems
 
 
-def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem]]:
-    """Payload files together, in the open transaction: one read, one pass of the checks.
-    Fills in each file's report; returns each file's problems by load id. A file that cannot
-    be read whole raises (the loader then loads each file on its own)."""
+def prepare(ctx: LoadContext, entries: list[Entry]) -> None:
+    """Read the files and map their elements, before the loader opens its transaction: the
+    temp tables made here are committed, so DuckDB scans them in parallel (a table made inside
+    a transaction is scanned by one thread: the checks and the insert took twice as long), and
+    a list DuckDB cannot type does not abort the transaction (``_read`` reads again). Nothing
+    here writes to the warehouse's tables."""
     for path, _, _ in entries:
         province, _ = parse_name(path)
         if province not in ctx.ref.provinces_old and province not in ctx.ref.provinces_new:
@@ -336,6 +414,23 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
                 "bad_file_name", f"the file name's province '{province}' is not a province code"
             )
     _read(ctx, entries)
+    reform = _match_units(ctx)
+    _dossier_rows(ctx, reform)
+    _unmatched(ctx, reform)
+    stage_status_updates(ctx)
+
+
+def discard(ctx: LoadContext) -> None:
+    """Drop what ``prepare`` made (whatever a failure left)."""
+    ctx.con.execute("drop view if exists payloads")
+    for table in STAGED:
+        ctx.con.execute(f"drop table if exists {table}")
+
+
+def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem]]:
+    """Payload files together, in the open transaction, once ``prepare`` has read them: one
+    pass of the checks. Fills in each file's report; returns each file's problems by load id.
+    A file without elements raises (the loader then loads each file on its own)."""
     reports = {load_id: report for _, load_id, report in entries}
     elements = dict(
         ctx.con.execute("select _load_id, count(*) from payloads group by all").fetchall()
@@ -344,9 +439,6 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
         report.rows_read = int(elements.get(load_id, 0))
         if not report.rows_read:
             raise IngestError("empty_file", "the file holds no dossier or status update")
-    reform = _match_units(ctx)
-    _dossier_rows(ctx, reform)
-    _unmatched(ctx, reform)
     n_updates, problems = insert_status_updates(ctx)
     parts = {
         load_id: FileReport(path=report.path, feed=report.feed, status="loaded")
@@ -375,6 +467,4 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
         problems[load_id] = sorted(
             [*mine, *named], key=lambda p: (p.row_number or 0, p.column or "")
         )
-    for table in ("payloads", "handlers", "unmatched"):
-        ctx.con.execute(f"drop table {table}")
     return {load_id: problems.get(load_id, []) for load_id in reports}

@@ -34,9 +34,8 @@ COPIED = (
 )
 
 
-def insert_status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
-    """Insert the files' status updates into raw.dvcqg (the process log); returns how many
-    each file holds and the problems of those refused, by load id."""
+def stage_status_updates(ctx: LoadContext) -> None:
+    """``updates``: the files' status updates (the elements that are not dossiers), typed."""
     processed = field_date("ThoiDiemXuLy")
     status = coded(DVCQG_STATUSES, "TrangThai")
     ctx.con.execute(
@@ -58,6 +57,11 @@ def insert_status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, l
         where {field_text("MaTTHC")} is null and {field_text("NgayTiepNhan")} is null
         """
     )
+
+
+def insert_status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, list[Problem]]]:
+    """Insert the staged status updates into raw.dvcqg (the process log); returns how many
+    each file holds and the problems of those refused, by load id."""
     allowed = ", ".join(sql_literal(v) for v in set(DVCQG_STATUSES.values()))
     checks = [
         ("dossier_id is null", "MaHoSo", "null", "missing_value", "MaHoSo is required"),

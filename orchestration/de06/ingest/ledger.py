@@ -36,8 +36,9 @@ class Ledger:
         return row is not None
 
     def new_load_ids(self, count: int) -> list[int]:
-        """``count`` load ids after every id recorded, drawn inside the caller's transaction
-        (one writer at a time: the writer lock). Not from a sequence: a sequence's value is
+        """``count`` load ids after every id recorded (one writer at a time: DuckDB's file
+        lock keeps other processes out, and a loader loads one group at a time; drawn inside
+        the caller's transaction, or just before it). Not from a sequence: a sequence's value is
         kept apart from the rows, and after a kill -9 DuckDB gave back ids already written
         (every later load then failed on the load_files key)."""
         row = self.con.execute("select coalesce(max(load_id), 0) from raw.load_files").fetchone()

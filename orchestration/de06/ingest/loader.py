@@ -66,6 +66,8 @@ def _is_payload(path: Path) -> bool:
     return SUFFIXES.get(path.suffix.lower()) == "json" and (named or in_folder)
 
 
+# a feed's work before and after its group's transaction: (prepare, discard)
+Staging = tuple[Callable[[LoadContext, list[Entry]], None], Callable[[LoadContext], None]]
 # one interface per feed: a file in, its rows accepted or superseded (counted in the report)
 # and its problems out, in the transaction the loader opened
 FeedLoad = Callable[[LoadContext, Path, int, FileReport], list[Problem]]
@@ -151,7 +153,9 @@ class Loader:
         return [reports[p.resolve()] for p in paths]
 
     def _load_payload_group(self, group: list[tuple[Path, str]]) -> list[FileReport]:
-        return self._load_group(group, dvcqg.FEED.name, "json", dvcqg.load_files)
+        return self._load_group(
+            group, dvcqg.FEED.name, "json", dvcqg.load_files, (dvcqg.prepare, dvcqg.discard)
+        )
 
     def load(self, path: Path) -> FileReport:
         """Load one file in a transaction of its own."""
@@ -296,14 +300,49 @@ class Loader:
         feed: str,
         kind: str,
         load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+        staging: Staging | None = None,
     ) -> list[FileReport]:
         """Files of one feed in one transaction, each with its own load id, report and
-        quarantine; if one cannot be read after all, each on its own, so the others load."""
-        self.con.execute("begin transaction")
+        quarantine; if one cannot be read after all, each on its own, so the others load.
+        ``staging``: a feed's (prepare, discard), run before the transaction (reading and
+        mapping the files into temp tables, which DuckDB then scans in parallel) and after it;
+        a group it cannot prepare is loaded file by file, each prepared alone, then ``load``
+        says why a file still fails. The load ids are drawn before the transaction: this
+        process is the warehouse's one writer (DuckDB's file lock), and loads one group at a
+        time."""
         entries = [
             (path, load_id, FileReport(path=path, feed=feed, status="loaded"))
             for (path, _), load_id in zip(group, self.ledger.new_load_ids(len(group)), strict=True)
         ]
+        prepare, discard = staging or (None, None)
+        try:
+            if prepare is not None:
+                try:
+                    prepare(self.ctx, entries)
+                except Exception as exc:
+                    if file_verdict(exc) is None:
+                        raise
+                    if len(group) == 1:
+                        return [self.load(path) for path, _ in group]
+                    return [
+                        report
+                        for one in group
+                        for report in self._load_group([one], feed, kind, load_files, staging)
+                    ]
+            return self._load_in_transaction(group, entries, feed, kind, load_files)
+        finally:
+            if discard is not None:
+                discard(self.ctx)
+
+    def _load_in_transaction(
+        self,
+        group: list[tuple[Path, str]],
+        entries: list[Entry],
+        feed: str,
+        kind: str,
+        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+    ) -> list[FileReport]:
+        self.con.execute("begin transaction")
         try:
             problems = load_files(self.ctx, entries)
         except Exception as exc:
