@@ -19,6 +19,9 @@ def _cmd_info(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+PAYLOAD_HELP = "Parquet months' provincial dossiers after 1 July 2025 as sync payload instead"
+
+
 def _cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     from de06.generate import GenerateConfig, generate
 
@@ -33,6 +36,10 @@ def _cmd_generate(settings: Settings, args: argparse.Namespace) -> int:
     )
     started = time.perf_counter()
     summary = generate(settings.seeds_dir, out, cfg)
+    if args.payload:
+        from de06.generate_dvcqg import as_payload
+
+        summary["payload_files"] = len(as_payload(out, settings.seeds_dir, f"seed{args.seed}"))
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["written_to"] = str(out)
     print(json.dumps(summary, indent=2))
@@ -177,6 +184,11 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         f"    {summary['dossier_rows']} dossier rows, months {first}..{last}, "
         f"{summary['provinces_before']} provinces before 1 July 2025 and {summary['provinces_after']} after"
     )
+    if args.payload:
+        from de06.generate_dvcqg import as_payload
+
+        written = as_payload(settings.landing_dir, settings.seeds_dir, f"seed{args.seed}")
+        print(f"    provincial dossiers after 1 July 2025 as sync payload: {len(written)} files")
     print("2/3 Refreshing: ingest, dbt build, quality gate, publish ...")
     status = _refresh(settings)
     if status != 0:
@@ -351,6 +363,7 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
     )
     demo.add_argument("--seed", type=int, default=6)
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
+    demo.add_argument("--payload", action="store_true", help=PAYLOAD_HELP)
     demo.set_defaults(func=_cmd_demo)
     ing = sub.add_parser("ingest", help="load feed files (CSV, XLSX, Parquet) into the raw layer")
     ing.add_argument("paths", nargs="+", help="files or folders")
@@ -379,6 +392,7 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
     gen.add_argument("--dossiers-per-month", type=int, default=12_000)
     gen.add_argument("--communes", type=int, default=4, help="communes sampled per province")
     gen.add_argument("--provinces", type=int, default=None, help="only the first N old provinces")
+    gen.add_argument("--payload", action="store_true", help=PAYLOAD_HELP)
     gen.set_defaults(func=_cmd_generate)
     dbt = sub.add_parser("dbt", help="run dbt with the project's settings, e.g. de06 dbt build")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER)

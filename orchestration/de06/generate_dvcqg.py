@@ -182,3 +182,41 @@ def write_both(dossier_files: list[Path], seeds_dir: Path, out: Path, batch: str
         return write_payloads(con, "generated", names, out / "dvcqg", batch)
     finally:
         con.close()
+
+
+def as_payload(landing: Path, seeds_dir: Path, batch: str) -> list[Path]:
+    """In the generator's output ``landing``: the provincial dossiers received after the
+    reorganisation in its Parquet months, written instead as payload files under
+    ``landing/dvcqg/`` (as the payload can carry them: ``representable``), the Parquet files
+    keeping the rest (a month left empty is removed). The CSV months stay as they are: the
+    demo then lands all three of the dossier feed's forms. Returns the payload files."""
+    from de06.reference import load_reference
+
+    months = sorted((landing / "dossiers").glob("dossiers_provincial_*.parquet"))
+    if not months:
+        return []
+    con = duckdb.connect()
+    try:
+        files = [str(p) for p in months]
+        con.execute(f"create view generated as select * from read_parquet({files!r})")
+        names = unit_names(load_reference(seeds_dir), seeds_dir)
+        written = write_payloads(con, "generated", names, landing / "dvcqg", batch)
+        con.execute("drop view generated")
+        kept = f"not (source_system = 'provincial' and received_at >= date '{REFORM_DATE}')"
+        for month in months:
+            rest = month.with_suffix(".rest")
+            con.execute(
+                f"copy (select * from read_parquet('{_quoted(month)}') where {kept}) "
+                f"to '{_quoted(rest)}' (format parquet)"
+            )
+            (rows,) = con.execute(
+                f"select count(*) from read_parquet('{_quoted(rest)}')"
+            ).fetchone() or (0,)
+            if rows:
+                rest.replace(month)
+            else:
+                rest.unlink()
+                month.unlink()
+        return written
+    finally:
+        con.close()

@@ -508,6 +508,51 @@ def test_the_generators_dossiers_load_the_same_through_either_feed(tmp_path: Pat
     assert sum(r.rows_read for r in as_payload) == 2 * len(payload_rows)  # and a step each
 
 
+@pytest.mark.slow
+def test_the_generator_writes_part_of_its_dossiers_as_payload(tmp_path: Path) -> None:
+    """``de06 generate --payload`` (and ``de06 demo --payload``): the provincial dossiers
+    received after the reorganisation in the Parquet months go as payload instead; loaded, the
+    warehouse holds every version it would have held from the Parquet alone, the same
+    dossiers with the same dates, units and fees, and for the payload's what the payload
+    cannot say empty (no rating)."""
+    import shutil
+
+    from de06.generate import GenerateConfig, generate
+    from de06.generate_dvcqg import as_payload
+
+    plain_home, payload_home = make_settings(tmp_path / "p"), make_settings(tmp_path / "j")
+    config = GenerateConfig(seed=5, start_month="2025-06", months=3, dossiers_per_month=1_500,
+                            provinces=6, portal_export=False)  # fmt: skip
+    generate(plain_home.seeds_dir, tmp_path / "plain", config)
+    shutil.copytree(tmp_path / "plain", tmp_path / "mixed")
+    written = as_payload(tmp_path / "mixed", payload_home.seeds_dir, "t")
+    assert written and all(p.parent.name == "dvcqg" for p in written)
+    import duckdb
+
+    left = duckdb.sql(
+        "select count(*) from read_parquet($files) where received_at >= date '2025-07-01' "
+        "and source_system = 'provincial'",
+        params={"files": str(tmp_path / "mixed" / "dossiers" / "*.parquet")},
+    ).fetchall()
+    assert left == [(0,)]
+    plain = ingest(plain_home, [tmp_path / "plain" / "dossiers"])
+    mixed = ingest(payload_home, [tmp_path / "mixed" / "dossiers", tmp_path / "mixed" / "dvcqg"])
+    assert all(r.quarantined == 0 for r in [*plain, *mixed])
+    assert {r.feed for r in mixed} == {"dossiers", "dvcqg"}
+    same = (
+        "select source_system, dossier_id, received_at, updated_at, agency_code, unit_code, "
+        "fee_amount, _superseded_by_load_id is null from raw.dossiers"
+    )
+    assert sorted(query(plain_home, same), key=str) == sorted(query(payload_home, same), key=str)
+    rated = (
+        "select count(*) filter (where satisfaction is not null) from raw.dossiers "
+        "where source_system = 'provincial' and received_at >= date '2025-07-01' "
+        "and updated_at < date '2025-08-01'"
+    )
+    (with_rating,) = query(plain_home, rated)[0]
+    assert with_rating > 0 and query(payload_home, rated) == [(0,)]
+
+
 # what says where or when a row was loaded or built, not what the dossiers are
 LINEAGE = ("load_id", "last_load_id", "built_at", "source_file", "source_row_number")
 

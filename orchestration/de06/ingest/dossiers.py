@@ -44,10 +44,19 @@ class Incoming:
     each as the file has it (name, DuckDB type), and SQL for its text and its typed value."""
 
     actual: dict[str, tuple[str, str]]
+    # the text columns already trimmed, blank as null and enumerations lower-case (a feed that
+    # mapped its rows in SQL, as the sync payload does): used as they are
+    clean: bool = False
 
     def text(self, col: str) -> str:
         name, typ = self.actual[col]
-        return as_text(name) if typ == "VARCHAR" else f"{sql_identifier(name)}::varchar"
+        if typ == "VARCHAR":
+            return sql_identifier(name) if self.clean else as_text(name)
+        return f"{sql_identifier(name)}::varchar"
+
+    def lowered(self, col: str) -> str:
+        """An enumeration's text, lower-case."""
+        return self.text(col) if self.clean else f"lower({self.text(col)})"
 
     def native(self, col: str) -> bool:
         """The column already has the contract's type (a typed Parquet file)."""
@@ -85,6 +94,8 @@ def check_and_insert(
     more_checks: tuple[str, ...] = (),
     allow_empty: bool = False,
     older_than: int | None = None,
+    internal: tuple[str, ...] = (),
+    clean: bool = False,
 ) -> dict[int, list[Problem]]:
     """Check the rows of ``incoming`` (a view or temp table of dossier rows by contract name,
     with ``_load_id`` and ``_row_number``; ``applicant_id`` already a pseudonym when
@@ -94,20 +105,23 @@ def check_and_insert(
     load id, and drops ``incoming``. ``allow_empty``: a file may bring no dossier rows (a
     sync-payload file of status updates only). ``older_than``: the load ids below it are
     older loads, whose current versions the batch's may supersede (by default the batch's
-    first: a version made later for loads already inserted passes one past their last)."""
+    first: a version made later for loads already inserted passes one past their last).
+    ``internal``: columns of ``incoming`` for ``more_checks`` only, neither the contract's nor
+    extra columns. ``clean``: its text columns are trimmed, blank as null, enumerations
+    lower-case (``Incoming.clean``)."""
     con = ctx.con
     described = con.execute("describe incoming").fetchall()
     actual = {
         nfc(r[0]).strip().lower(): (r[0], r[1])
         for r in described
-        if r[0] not in ("_row_number", "_load_id")
+        if r[0] not in ("_row_number", "_load_id", *internal)
     }
     extras = check_columns(FEED.name, list(actual))
     for report in reports.values():
         report.extra_columns = extras
         if report.rows_read == 0 and not allow_empty:
             raise IngestError("empty_file", "the file has a header but no rows")
-    cols = Incoming(actual)
+    cols = Incoming(actual, clean)
     problems = _find_problems(ctx, cols, reports, more_checks)
     _mark_superseded(con, cols, reports, older_than)
     _insert(ctx, cols, extras, pseudonymised)
@@ -220,7 +234,7 @@ def _row_checks(cols: Incoming) -> list[Check]:
             allowed = ", ".join(sql_literal(v) for v in column.values)
             checks.append(
                 (
-                    f"lower({text}) not in ({allowed})",
+                    f"{cols.lowered(col)} not in ({allowed})",
                     col,
                     text,
                     "bad_value",
@@ -392,7 +406,7 @@ def _mark_superseded(
     con.execute(
         SUPERSEDED_SQL.format(
             # the key as it is stored (source_system lower-cased, as in the insert)
-            key_source=f"lower({cols.text('source_system')})",
+            key_source=cols.lowered("source_system"),
             key_id=cols.text("dossier_id"),
             key_updated=cols.typed("updated_at"),
             order="epoch_us(updated_at) * $span + (_load_id - $first)",
@@ -432,7 +446,7 @@ def _insert(ctx: LoadContext, cols: Incoming, extras: list[str], pseudonymised: 
         elif column.stored_as:
             select_cols.append(pseudonym_sql(cols.text(col)))
         elif column.values:
-            select_cols.append(f"lower({cols.text(col)})")
+            select_cols.append(cols.lowered(col))
         elif column.type == "varchar":
             select_cols.append(cols.text(col))
         else:

@@ -73,6 +73,11 @@ LIST_FIELDS = {
     "DanhSachGiayToKetQua": 'STRUCT("DuongDanTepTinKetQua" VARCHAR)[]',
     "DinhDanhCHS": 'STRUCT("SoDinhDanh" VARCHAR)[]',
 }
+# a dossier element (a status update has neither)
+IS_DOSSIER = f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
+# the era of a dossier's unit list, by its day of receipt (yyyyMMdd, compared as text: no
+# date parsed for it; a date that is not one is refused by its own check): $reform_day
+AFTER_REFORM = f"(left({field_text('NgayTiepNhan')}, 8) >= $reform_day)"
 # the applicant's identifiers: read only into their pseudonym, kept in no table (not even a
 # temporary one, which DuckDB may spill to disk)
 PERSONAL = ("SoGiayToChuHoSo", "DinhDanhCHS")
@@ -125,7 +130,8 @@ def _read(ctx: LoadContext, entries: list[Entry]) -> None:
     # again: ``payloads`` is a view, each reader joins the files' table
     ctx.con.execute(
         "create or replace temp table payload_files as "
-        "select f.*, m.first_rowid from (select file_index, min(rowid) as first_rowid "
+        "select f.*, m.first_rowid, m.n_elements from (select file_index, "
+        "min(rowid) as first_rowid, count(*) as n_elements "
         "from payloads_read group by file_index) as m "
         f"inner join (values {files}) as f (file_index, _load_id, province) "
         "on m.file_index = f.file_index"
@@ -187,10 +193,13 @@ def _match_units(ctx: LoadContext) -> dt.date:
     names = unit_names(ctx.seeds_dir)
     reform = names.reform_date
     pairs = ctx.con.execute(
-        f"select distinct province, {field_text('DonViXuLy')} as name, "
-        f"cast({field_date('NgayTiepNhan')} as date) >= $reform "
-        "as after from payloads as p where name is not null and after is not null",
-        {"reform": reform},
+        # distinct per file first, on the read itself (no row numbers), then per province
+        "select distinct f.province, n.name, n.after from (select distinct file_index, "
+        f"{field_text('DonViXuLy')} as name, {AFTER_REFORM} as after from payloads_read as p "
+        'where p."DonViXuLy" is not null) as n '
+        "inner join payload_files as f on n.file_index = f.file_index "
+        "where n.name is not null and n.after is not null",
+        {"reform_day": reform.strftime("%Y%m%d")},
     ).fetchall()
     found: dict[str, list[Any]] = {k: [] for k in ("province", "name", "after", "agency", "unit")}
     for province, name, after in pairs:
@@ -225,8 +234,6 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
     """``incoming``: the dossier payloads as dossier-feed rows (contract names; the dates,
     fee and flags already typed, so the dossier feed's checks skip their types), the sent
     codes kept beside them (extra columns). Returns how many."""
-    is_dossier = f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
-    received = field_date("NgayTiepNhan")
     ends = ", ".join(
         field_date(f) for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
     )
@@ -242,7 +249,8 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             {field_text("MaHoSo")} as dossier_id,
             coalesce(h.agency_code, {field_text("DonViXuLy")}) as agency_code,
             coalesce(h.unit_code, {field_text("DonViXuLy")}) as unit_code,
-            regexp_extract({field_text("MaTTHC")}, '[0-9]\\.[0-9]{{6}}') as procedure_code,
+            nullif(regexp_extract({field_text("MaTTHC")}, '[0-9]\\.[0-9]{{6}}'), '')
+                as procedure_code,
             {field_date("NgayTiepNhan")} as received_at,
             {coded(DVCQG_CHANNELS, "KenhThucHien", "direct")} as channel,
             null::varchar as online_level,
@@ -270,52 +278,51 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             {field_text("MaTTHC")} as "MaTTHC",
             {field_text("DuocThanhToanTrucTuyen")} as "DuocThanhToanTrucTuyen",
             {field_text("NgayKetThucXuLy")} as "NgayKetThucXuLy",
+            {_payload_problems()} as _problems,
+            -- a name looked up that matched no unit (or two): agency_code is then the name
+            h.name is not null and h.agency_code is null as _unmatched,
             p._load_id,
             p._row_number
         from payloads as p
         left join handlers as h
             on p.province = h.province
                 and {field_text("DonViXuLy")} = h.name
-                and (cast({received} as date) >= $reform) = h.after
+                and {AFTER_REFORM} = h.after
         left join (
-            select
-                _load_id,
-                {field_text("MaHoSo")} as dossier_id,
-                max({field_date("ThoiDiemXuLy")}) as last_update
-            from payloads as p
-            where not {is_dossier}
+            select _load_id, dossier_id, max(processed_at) as last_update
+            from updates
             group by all
         ) as u on p._load_id = u._load_id and {field_text("MaHoSo")} = u.dossier_id
-        where {is_dossier}
+        where {IS_DOSSIER}
         """,
-        {"reform": reform},
+        {"reform_day": reform.strftime("%Y%m%d")},
     )
     (count,) = ctx.con.execute("select count(*) from incoming").fetchone() or (0,)
     return int(count)
 
 
-def _unmatched(ctx: LoadContext, reform: dt.date) -> None:
-    """``unmatched``: the dossiers whose handling unit's name matched no unit (or two)."""
-    received = field_date("NgayTiepNhan")
-    ctx.con.execute(
-        f"""
-        create or replace temp table unmatched as
-        select p._load_id, p._row_number, {field_text("DonViXuLy")} as name
-        from payloads as p
-        inner join handlers as h
-            on p.province = h.province
-                and {field_text("DonViXuLy")} = h.name
-                and (cast({received} as date) >= $reform) = h.after
-        where h.agency_code is null
-        """,
-        {"reform": reform},
-    )
-
-
 def _payload_checks() -> tuple[str, ...]:
-    """The checks the payload needs beyond the dossier feed's: a date that is not
-    ``yyyyMMddHHmmss``, a fee that is not a number, a list that is not a list (one scan of the
-    dossier elements, a row per problem), and a handling unit that matches no unit by name."""
+    """The checks the payload needs beyond the dossier feed's: those found as the elements
+    were mapped (``_problems``: ``_payload_problems``), and a handling unit that matches no
+    unit by name."""
+    in_payload = (
+        "select _load_id, _row_number, x.column_name, x.value, x.code, x.message from ("
+        "select _load_id, _row_number, unnest(_problems) as x from incoming "
+        "where len(_problems) > 0)"
+    )
+    unmatched = (
+        "select _load_id, _row_number, 'DonViXuLy' as column_name, agency_code as value, "
+        "'unmatched_unit' as code, "
+        "'DonViXuLy names no unit of the province (or two): settle it in "
+        "seeds/index_766/index_766_unit_overrides.csv' as message from incoming where _unmatched"
+    )
+    return (in_payload, unmatched)
+
+
+def _payload_problems() -> str:
+    """SQL: a dossier element's problems the dossier feed's checks cannot see, as a list of
+    (column, value, code, message): a date that is not ``yyyyMMddHHmmss``, a fee that is not a
+    number, a list that is not a list. Computed as the element is mapped (no second scan)."""
 
     def problem(condition: str, column: str, value: str, code: str, message: str) -> str:
         return (
@@ -352,19 +359,7 @@ def _payload_checks() -> tuple[str, ...]:
             "p._bad_list || ' is not a list of objects'",
         )
     )
-    in_payload = (
-        "select _load_id, _row_number, x.column_name, x.value, x.code, x.message from ("
-        f"select _load_id, _row_number, unnest(list_filter([{', '.join(found)}], "
-        "lambda y: y is not null)) as x from payloads as p "
-        f"where ({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null))"
-    )
-    unmatched = (
-        "select _load_id, _row_number, 'DonViXuLy' as column_name, name as value, "
-        "'unmatched_unit' as code, "
-        "'DonViXuLy names no unit of the province (or two): settle it in "
-        "seeds/index_766/index_766_unit_overrides.csv' as message from unmatched"
-    )
-    return (in_payload, unmatched)
+    return f"list_filter([{', '.join(found)}], lambda y: y is not null)"
 
 
 def _named(problems: list[Problem]) -> list[Problem]:
@@ -389,7 +384,7 @@ def _named(problems: list[Problem]) -> list[Problem]:
 
 
 # what ``prepare`` leaves for ``load_files`` (dropped by ``discard``)
-STAGED = ("payloads_read", "payload_files", "handlers", "incoming", "unmatched", "updates")
+STAGED = ("payloads_read", "payload_files", "handlers", "incoming", "updates")
 
 
 def load(ctx: LoadContext, path: Path, load_id: int, report: FileReport) -> list[Problem]:
@@ -415,9 +410,8 @@ def prepare(ctx: LoadContext, entries: list[Entry]) -> None:
             )
     _read(ctx, entries)
     reform = _match_units(ctx)
-    _dossier_rows(ctx, reform)
-    _unmatched(ctx, reform)
     stage_status_updates(ctx)
+    _dossier_rows(ctx, reform)
 
 
 def discard(ctx: LoadContext) -> None:
@@ -432,9 +426,7 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
     pass of the checks. Fills in each file's report; returns each file's problems by load id.
     A file without elements raises (the loader then loads each file on its own)."""
     reports = {load_id: report for _, load_id, report in entries}
-    elements = dict(
-        ctx.con.execute("select _load_id, count(*) from payloads group by all").fetchall()
-    )
+    elements = dict(ctx.con.execute("select _load_id, n_elements from payload_files").fetchall())
     for load_id, report in reports.items():
         report.rows_read = int(elements.get(load_id, 0))
         if not report.rows_read:
@@ -450,7 +442,13 @@ def load_files(ctx: LoadContext, entries: list[Entry]) -> dict[int, list[Problem
     for load_id, part in parts.items():
         part.rows_read = int(counted.get(load_id, 0))
     found = dossiers.check_and_insert(
-        ctx, parts, pseudonymised=True, more_checks=_payload_checks(), allow_empty=True
+        ctx,
+        parts,
+        pseudonymised=True,
+        more_checks=_payload_checks(),
+        allow_empty=True,
+        internal=("_problems", "_unmatched"),
+        clean=True,
     )
     complete_ends(ctx, min(reports), max(reports))
     from_log = log_versions(ctx, reports)

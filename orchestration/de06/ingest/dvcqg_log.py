@@ -214,7 +214,7 @@ def log_versions(ctx: LoadContext, reports: dict[int, FileReport]) -> dict[int, 
         for load_id, report in reports.items()
     }  # fmt: skip
     found = dossiers.check_and_insert(
-        ctx, parts, pseudonymised=True, allow_empty=True, older_than=last + 1
+        ctx, parts, pseudonymised=True, allow_empty=True, older_than=last + 1, clean=True
     )
     refused = [(load_id, p) for load_id, problems in found.items() for p in problems]
     for load_id, p in refused:

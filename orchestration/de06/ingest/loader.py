@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -64,6 +65,20 @@ def _is_payload(path: Path) -> bool:
     named = path.name.lower().startswith(f"{dvcqg.FEED.name}__")
     in_folder = path.parent.name == dvcqg.FEED.name
     return SUFFIXES.get(path.suffix.lower()) == "json" and (named or in_folder)
+
+
+def _hashes(paths: list[Path]) -> dict[Path, str | OSError]:
+    """Each file's content hash, or why it cannot be read; two files at a time (hashlib lets
+    go of the GIL: a payload is 14 times the bytes of the same dossiers as Parquet)."""
+
+    def one(path: Path) -> str | OSError:
+        try:
+            return file_hash(path)
+        except OSError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(paths, pool.map(one, paths), strict=True))
 
 
 # a feed's work before and after its group's transaction: (prepare, discard)
@@ -134,9 +149,12 @@ class Loader:
         reports: dict[Path, FileReport] = {}
         batch: list[tuple[Path, str]] = []
         seen: set[str] = set()
+        digests = _hashes([p.resolve() for p in paths])
         for path in (p.resolve() for p in paths):
             try:
-                digest = file_hash(path)
+                digest = digests[path]
+                if isinstance(digest, OSError):
+                    raise digest
                 self._refuse_if_too_large(path, "json", dvcqg.FEED.name)
                 dvcqg.parse_name(path)
             except (OSError, IngestError):
