@@ -339,6 +339,15 @@ def test_files_loaded_together_fail_one_by_one(settings: Settings, tmp_path: Pat
     assert "no dossier" in (reports[1].message or "")
     assert "Malformed JSON" in (reports[3].message or ""), reports[3].line()
     assert sorted(rows(settings)) == sorted([WARD["MaHoSo"], "C", "E1"])
+    # read together (every file readable, the lists as JSON), then an empty file fails the
+    # transaction: each file again alone, the one with a bad list still loads its good element
+    write(tmp_path / "in2" / "dvcqg__25__f.json", [dict(one, MaHoSo="F")])
+    write(tmp_path / "in2" / "dvcqg__25__g.json", [])
+    write(tmp_path / "in2" / "dvcqg__25__h.json", [dict(one, MaHoSo="H1"),
+                                                   dict(one, MaHoSo="H2", TaiLieuNop="1")])  # fmt: skip
+    again = ingest(settings, [tmp_path / "in2" / f"dvcqg__25__{n}.json" for n in "fgh"])
+    got = [(r.status, r.accepted, r.quarantined) for r in again]
+    assert got == [("loaded", 1, 0), ("rejected", 0, 0), ("loaded", 1, 1)], got
 
 
 def test_bad_payloads_are_named_by_row_and_field_and_the_rest_loads(

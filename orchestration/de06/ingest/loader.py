@@ -340,17 +340,33 @@ class Loader:
                 except Exception as exc:
                     if file_verdict(exc) is None:
                         raise
-                    if len(group) == 1:
-                        return [self.load(path) for path, _ in group]
-                    return [
-                        report
-                        for one in group
-                        for report in self._load_group([one], feed, kind, load_files, staging)
-                    ]
-            return self._load_in_transaction(group, entries, feed, kind, load_files)
+                    return self._one_by_one(group, feed, kind, load_files, staging)
+            loaded = self._load_in_transaction(group, entries, feed, kind, load_files)
         finally:
             if discard is not None:
                 discard(self.ctx)
+        if loaded is None:  # a file failed inside the transaction (rolled back)
+            return self._one_by_one(group, feed, kind, load_files, staging)
+        return loaded
+
+    def _one_by_one(
+        self,
+        group: list[tuple[Path, str]],
+        feed: str,
+        kind: str,
+        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+        staging: Staging | None,
+    ) -> list[FileReport]:
+        """A group that failed: with staging, each file as a group of its own (prepared
+        outside a transaction, as a file DuckDB must read twice needs); a file that fails
+        alone, or without staging, by ``load``, which says why."""
+        if staging is None or len(group) == 1:
+            return [self.load(path) for path, _ in group]
+        return [
+            report
+            for one in group
+            for report in self._load_group([one], feed, kind, load_files, staging)
+        ]
 
     def _load_in_transaction(
         self,
@@ -359,7 +375,8 @@ class Loader:
         feed: str,
         kind: str,
         load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
-    ) -> list[FileReport]:
+    ) -> list[FileReport] | None:
+        """The prepared group in one transaction; None when a file fails (rolled back)."""
         self.con.execute("begin transaction")
         try:
             problems = load_files(self.ctx, entries)
@@ -367,7 +384,7 @@ class Loader:
             self.con.execute("rollback")
             if file_verdict(exc) is None:
                 raise
-            return [self.load(path) for path, _ in group]
+            return None
         for (_path, load_id, report), (_, digest) in zip(entries, group, strict=True):
             self._finish(load_id, digest, kind, report, problems[load_id])
         self.con.execute("commit")
