@@ -138,17 +138,17 @@
 
 
 {#- The months a run of a monthly model (the counts, the reconciliation) replaces: its model
-    sets `dossier_keys` (how a dossier is identified in its input) and, for the reconciliation,
+    sets in its `meta` `dossier_keys` (how a dossier is identified in its input) and, for the reconciliation,
     `months_of_pairs`: a pair counts in its provincial month, else its portal month, so a pair
     whose portal side alone changed moves nothing in the versions' months, and one that gains
     a provincial side leaves its portal month. The re-paired rows (newer than the watermark)
     name both months; the old pair's month is among them or among the versions' months. -#}
 {% macro monthly_months_to_replace() -%}
-    {%- if config.get('months_of_backlog', false) -%}
+    {%- if config.meta_get('months_of_backlog', false) -%}
         {{ return(backlog_months_to_replace()) }}
     {%- endif -%}
     {%- set also = none -%}
-    {%- if config.get('months_of_pairs', false) -%}
+    {%- if config.meta_get('months_of_pairs', false) -%}
         {%- set pairs = ref('int_dossier_reconciliation__pairs') -%}
         {%- set watermark = dossier_watermark() -%}
         {%- set also -%}
@@ -157,7 +157,7 @@
             select portal_received_month from {{ pairs }} where last_load_id > {{ watermark }}
         {%- endset -%}
     {%- endif -%}
-    {{ return(dossier_months_to_replace(config.require('dossier_keys'), also=also)) }}
+    {{ return(dossier_months_to_replace(config.meta_require('dossier_keys'), also=also)) }}
 {%- endmacro %}
 
 
@@ -179,21 +179,21 @@
     delete limited to the months the replaced rows can be in (`dossier_months_to_replace`, and
     the months of the new rows), so it reads those months' row groups, not the whole table.
     With a month range (a row may be recomputed with nothing new) every month is searched. The
-    model sets `dossier_keys` and `watermark_column`; its month column is `received_month`, and
+    model sets in its `meta` `dossier_keys` and `watermark_column`; its month column is `received_month`, and
     `portal_received_month` too where it has one (`month_columns`). -#}
 {% macro get_incremental_replace_dossiers_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}
     {%- set keys = arg_dict['unique_key'] if arg_dict['unique_key'] is not string else [arg_dict['unique_key']] -%}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    {%- set month_columns = config.get('month_columns', ['received_month']) -%}
+    {%- set month_columns = config.meta_get('month_columns', ['received_month']) -%}
     {%- set new_months -%}
         {%- for column in month_columns -%}
             select {{ column }} from {{ temp }}{{ ' union ' if not loop.last }}
         {%- endfor -%}
     {%- endset -%}
     {%- set months = dossier_months_to_replace(
-        config.require('dossier_keys'), config.require('watermark_column'), also=new_months) -%}
+        config.meta_require('dossier_keys'), config.meta_require('watermark_column'), also=new_months) -%}
     delete from {{ target }} as existing
     using (select distinct {{ keys | join(', ') }} from {{ temp }}) as recomputed
     where {% for key in keys %}existing.{{ key }} = recomputed.{{ key }} and {% endfor -%}

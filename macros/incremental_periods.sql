@@ -28,9 +28,9 @@
     in waits for a later run.
 -#}
 
-{#- The models of the chain: config `period_chain` (dbt_project.yml). -#}
+{#- The models of the chain: `meta.period_chain` (dbt_project.yml). -#}
 {% macro is_period_chain_node(node) -%}
-    {{ return(node.resource_type == 'model' and node.config.get('period_chain', false)) }}
+    {{ return(node.resource_type == 'model' and node.config.get('meta', {}).get('period_chain', false)) }}
 {%- endmacro %}
 
 

@@ -43,16 +43,16 @@
 {#- The partitions (as text) this incremental run of the current model replaces, or none for
     every one: the same sets the DuckDB strategies delete. -#}
 {% macro partitions_to_replace() -%}
-    {%- if config.get('period_chain', false) -%}
+    {%- if config.meta_get('period_chain', false) -%}
         {{ return(periods_to_refresh()) }}
     {%- elif config.get('unique_key') in ['received_month', 'snapshot_month'] -%}
         {{ return(monthly_months_to_replace()) }}
-    {%- elif config.get('months_of_rebuilt', false) -%}
+    {%- elif config.meta_get('months_of_rebuilt', false) -%}
         {{ return(rebuilt_months_to_replace()) }}
-    {%- elif config.get('month_columns') -%}
+    {%- elif config.meta_get('month_columns') -%}
         {{ return(pair_months_to_read()) }}
     {%- else -%}
-        {{ return(dossier_months_to_replace(config.require('dossier_keys'), config.require('watermark_column'))) }}
+        {{ return(dossier_months_to_replace(config.meta_require('dossier_keys'), config.meta_require('watermark_column'))) }}
     {%- endif -%}
 {%- endmacro %}
 

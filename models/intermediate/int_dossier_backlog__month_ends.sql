@@ -18,7 +18,9 @@
         incremental_strategy=engine_strategy('replace_months'),
         partition_by=engine_partition_by('snapshot_month'),
         unique_key='snapshot_month',
-        months_of_backlog=true,
+        meta={
+            'months_of_backlog': true,
+        },
     )
 }}
 

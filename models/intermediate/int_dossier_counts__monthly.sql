@@ -17,7 +17,9 @@
         incremental_strategy=engine_strategy('replace_months'),
         partition_by=engine_partition_by('received_month'),
         unique_key='received_month',
-        dossier_keys=['source_system', 'dossier_id'],
+        meta={
+            'dossier_keys': ['source_system', 'dossier_id'],
+        },
     )
 }}
 

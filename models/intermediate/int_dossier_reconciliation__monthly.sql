@@ -12,8 +12,10 @@
         incremental_strategy=engine_strategy('replace_months'),
         partition_by=engine_partition_by('received_month'),
         unique_key='received_month',
-        dossier_keys=['dossier_id'],
-        months_of_pairs=true,
+        meta={
+            'dossier_keys': ['dossier_id'],
+            'months_of_pairs': true,
+        },
     )
 }}
 

@@ -19,9 +19,11 @@
         incremental_strategy=engine_strategy('replace_dossiers'),
         partition_by=engine_partition_by('received_month'),
         unique_key='dossier_id',
-        dossier_keys=['dossier_id'],
-        watermark_column='last_load_id',
-        month_columns=['received_month', 'portal_received_month'],
+        meta={
+            'dossier_keys': ['dossier_id'],
+            'watermark_column': 'last_load_id',
+            'month_columns': ['received_month', 'portal_received_month'],
+        },
     )
 }}
 

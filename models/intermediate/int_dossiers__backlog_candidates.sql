@@ -14,7 +14,9 @@
         incremental_strategy=engine_strategy('replace_rebuilt'),
         partition_by=engine_partition_by('received_month'),
         unique_key=['source_system', 'dossier_id'],
-        months_of_rebuilt=true,
+        meta={
+            'months_of_rebuilt': true,
+        },
     )
 }}
 

@@ -17,8 +17,10 @@
         incremental_strategy=engine_strategy('replace_dossiers'),
         partition_by=engine_partition_by('received_month'),
         unique_key=['source_system', 'dossier_id'],
-        dossier_keys=['source_system', 'dossier_id'],
-        watermark_column='load_id',
+        meta={
+            'dossier_keys': ['source_system', 'dossier_id'],
+            'watermark_column': 'load_id',
+        },
     )
 }}
 

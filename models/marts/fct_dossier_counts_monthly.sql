@@ -13,8 +13,10 @@
         materialized=engine_mart_materialization(),
         incremental_strategy=engine_strategy('replace_months'),
         unique_key='received_month',
-        dossier_keys=['source_system', 'dossier_id'],
         on_schema_change='fail',
+        meta={
+            'dossier_keys': ['source_system', 'dossier_id'],
+        },
     )
 }}
 

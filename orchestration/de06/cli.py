@@ -1,4 +1,5 @@
-"""The ``de06`` command: demo, ingest, refresh, generate, info (and dbt with the project's settings)."""
+"""The ``de06`` command: demo, ingest, refresh, generate, info, dbt (with the project's
+settings), dagster, spark-server, backfill, bench, dashboard, report, mf (README: "The `de06` command")."""
 
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from de06.pipeline import RefreshResult, refresh
 from de06.settings import Settings
 
 TEST_KEY = "test-pseudonym-key"
-# small but complete: every province before and after 1 July 2025, 24 months
+# small but complete: every province before and after 1 July 2025, 18 months
 # the unit × period models, incremental by period (macros/incremental_periods.sql)
 PERIOD_CHAIN_INTERMEDIATE = [
     "int_indicator_values__dossiers",

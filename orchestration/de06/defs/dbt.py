@@ -1,4 +1,5 @@
-"""dbt models as Dagster assets: one DbtProject, one translator, one @dbt_assets.
+"""dbt models as Dagster assets: one DbtProject, one translator, two @dbt_assets (the dossier
+path, whose runs Dagster partitions by month, and the rest of the warehouse).
 
 The manifest must exist when this module is imported: ``de06 dbt parse`` (the Makefile and the
 tests do it) or ``DbtProject.prepare_if_dev`` under ``dagster dev``.
