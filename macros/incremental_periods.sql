@@ -61,6 +61,10 @@
     {%- if not execute -%}
         {{ return({'periods': none, 'through': 0, 'why': 'parse'}) }}
     {%- endif -%}
+    {%- if adapter.get_relation(database=log.database, schema=log.schema, identifier=log.identifier) is none -%}
+        {#- nothing built yet (`de06 dbt compile` on a fresh home): the SQL of a full build -#}
+        {{ return({'periods': none, 'through': 0, 'why': 'no change log yet'}) }}
+    {%- endif -%}
     {%- set marks = period_watermarks_relation() -%}
     {%- set marks_exist = adapter.get_relation(database=marks.database, schema=marks.schema, identifier=marks.identifier) is not none -%}
     {%- set parents = [] -%}

@@ -166,7 +166,7 @@
     {%- if not loop.last %}
 
     union all by name
-    {% endif -%}
+    {%- endif %}
     {%- endfor %}
 {%- endmacro %}
 

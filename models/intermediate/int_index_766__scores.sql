@@ -139,7 +139,11 @@ ranked as (
         count(*) over (partition by unit_level, period) as ranked_of,
         case
             when unit_level <> 'province'
-                then cast(rank() over (partition by unit_level, period, province_unit_key order by index_score desc) as bigint)
+                then cast(
+                        rank() over (
+                            partition by unit_level, period, province_unit_key order by index_score desc
+                        ) as bigint
+                    )
         end as rank_in_province,
         case
             when unit_level <> 'province'

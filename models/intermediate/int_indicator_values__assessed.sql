@@ -7,9 +7,9 @@
 
 with
 
+-- stacked by column name: each source's own columns, null in the others' rows
 all_values as (
 
-    -- stacked by column name: each source's own columns, null in the others' rows
     {{- union_all_by_name([
         {'model': 'int_indicator_values__dossiers',
          'columns': {'as_of': 'cast(null as date)', 'has_counts': 'true', 'source': "'computed'"}},
