@@ -346,10 +346,11 @@ def _duplicate_version_sql(cols: Incoming) -> str:
 
 # the rows of the batch that lose to a later version (the batch's own, or an older load's
 # current one), and for an older load's current version that loses to the batch, the batch's
-# load (``in_batch`` tells which): one aggregate finds each dossier's winner in the batch (ordered by one bigint:
-# updated_at in microseconds, then the load's place in the batch; an overflow fails loudly,
-# years from now); older loads are read only for the current versions of the dossiers the
-# batch touches; the batch is read again only for the few dossiers with several versions in it
+# load (``in_batch`` tells which): one aggregate finds each dossier's winner in the batch
+# (ordered by one bigint: updated_at in microseconds, then the load's place in the batch; an
+# overflow fails loudly, years from now); older loads are read only for the current versions
+# of the dossiers the batch touches; the batch is read again only for the few dossiers with
+# several versions in it
 SUPERSEDED_SQL = """
 create or replace temp table superseded as
 with good as (

@@ -34,7 +34,14 @@ from de06.ingest.dvcqg_log import (
     log_versions,
     stage_status_updates,
 )
-from de06.ingest.dvcqg_sql import any_item, coded, field_date, field_flag, field_text
+from de06.ingest.dvcqg_sql import (
+    any_item,
+    coded,
+    field_date,
+    field_flag,
+    field_text,
+    is_dossier,
+)
 from de06.ingest.sqltext import duckdb_path, sql_literal
 from de06.ingest.verdicts import FileReport, IngestError, Problem
 from de06.portal_units import unit_names
@@ -73,8 +80,6 @@ LIST_FIELDS = {
     "DanhSachGiayToKetQua": 'STRUCT("DuongDanTepTinKetQua" VARCHAR)[]',
     "DinhDanhCHS": 'STRUCT("SoDinhDanh" VARCHAR)[]',
 }
-# a dossier element (a status update has neither)
-IS_DOSSIER = f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
 # the era of a dossier's unit list, by its day of receipt (yyyyMMdd, compared as text: no
 # date parsed for it; a date that is not one is refused by its own check): $reform_day
 AFTER_REFORM = f"(left({field_text('NgayTiepNhan')}, 8) >= $reform_day)"
@@ -230,10 +235,10 @@ def _match_units(ctx: LoadContext) -> dt.date:
     return reform
 
 
-def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
+def _dossier_rows(ctx: LoadContext, reform: dt.date) -> None:
     """``incoming``: the dossier payloads as dossier-feed rows (contract names; the dates,
     fee and flags already typed, so the dossier feed's checks skip their types), the sent
-    codes kept beside them (extra columns). Returns how many."""
+    codes kept beside them (extra columns)."""
     ends = ", ".join(
         field_date(f) for f in ("NgayTiepNhan", "NgayKetThucXuLy", "NgayTra", "NgayTuChoi")
     )
@@ -293,12 +298,10 @@ def _dossier_rows(ctx: LoadContext, reform: dt.date) -> int:
             from updates
             group by all
         ) as u on p._load_id = u._load_id and {field_text("MaHoSo")} = u.dossier_id
-        where {IS_DOSSIER}
+        where {is_dossier()}
         """,
         {"reform_day": reform.strftime("%Y%m%d")},
     )
-    (count,) = ctx.con.execute("select count(*) from incoming").fetchone() or (0,)
-    return int(count)
 
 
 def _payload_checks() -> tuple[str, ...]:

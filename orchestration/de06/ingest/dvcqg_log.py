@@ -19,7 +19,7 @@ import datetime as dt
 from de06.contracts import DVCQG_STATUSES
 from de06.ingest import dossiers
 from de06.ingest.context import LoadContext
-from de06.ingest.dvcqg_sql import DATE_FORMAT, coded, field_date, field_text, log_end
+from de06.ingest.dvcqg_sql import DATE_FORMAT, coded, field_date, field_text, is_dossier, log_end
 from de06.ingest.sqltext import sql_literal
 from de06.ingest.verdicts import FileReport, Problem
 
@@ -54,7 +54,7 @@ def stage_status_updates(ctx: LoadContext) -> None:
             {field_date("NgayBatDau")} as started_at,
             {field_date("NgayKetThucTheoQuyDinh")} as due_by_rule_at
         from payloads as p
-        where {field_text("MaTTHC")} is null and {field_text("NgayTiepNhan")} is null
+        where not {is_dossier()}
         """
     )
 
@@ -118,11 +118,11 @@ def insert_status_updates(ctx: LoadContext) -> tuple[dict[int, int], dict[int, l
     return {int(k): int(v) for k, v in counts.items()}, problems
 
 
-def complete_ends(ctx: LoadContext, first: int, last: int) -> int:
+def complete_ends(ctx: LoadContext, first: int, last: int) -> None:
     """The batch's dossier versions sent without ``NgayKetThucXuLy``: their end of processing
     by the portal's rule over the dossier's log as known now, up to the version's time (an end
-    before receipt is not taken: the version stays open). Returns how many were ended."""
-    ended = ctx.con.execute(
+    before receipt is not taken: the version stays open)."""
+    ctx.con.execute(
         f"""
         update raw.dossiers as d set finished_at = e.log_end
         from (
@@ -139,8 +139,7 @@ def complete_ends(ctx: LoadContext, first: int, last: int) -> int:
             and e.log_end >= e.received_at
         """,
         {"first": first, "last": last},
-    ).fetchone()
-    return int(ended[0]) if ended else 0
+    )
 
 
 def log_versions(ctx: LoadContext, reports: dict[int, FileReport]) -> dict[int, list[Problem]]:

@@ -13,6 +13,12 @@ def field_text(field: str) -> str:
     return f"nullif(trim(p.\"{field}\"), '')"
 
 
+def is_dossier() -> str:
+    """SQL: the element is a dossier (it has a procedure or a day of receipt); else it is a
+    status update."""
+    return f"({field_text('MaTTHC')} is not null or {field_text('NgayTiepNhan')} is not null)"
+
+
 def field_date(field: str) -> str:
     """A payload date (``yyyyMMddHHmmss``, local time) as a timestamp; null when empty or not
     such a date (a check names the field: ``_payload_checks``)."""
@@ -38,14 +44,11 @@ def coded(text_to_code: dict[str, str], field: str, default: str | None = None) 
     return f"case coalesce({field_text(field)}, '') when '' then {missing} {cases} else {field_text(field)} end"
 
 
-def log_end(step: str | None = None, code: str | None = None) -> str:
-    """SQL (an aggregate over a dossier's status updates): when its processing ended by the
-    portal's rule, where the payload gives no ``NgayKetThucXuLy``: the first supplement request
-    (5) ends the clock; else the first step processed (9), then result handed over (10), then
-    stopped (8) or not accepted (3). ``step`` and ``code``: the update's time and code as SQL
-    (by default the payload's fields; ``raw.dvcqg``'s columns when it reads the stored log)."""
-    step = step or field_date("ThoiDiemXuLy")
-    code = code or field_text("TrangThai")
+def log_end(step: str, code: str) -> str:
+    """SQL (an aggregate over a dossier's status updates, ``step`` its time and ``code`` its
+    code as sent): when its processing ended by the portal's rule, where the payload gives no
+    ``NgayKetThucXuLy``: the first supplement request (5) ends the clock; else the first step
+    processed (9), then result handed over (10), then stopped (8) or not accepted (3)."""
     firsts = ", ".join(
         f"min({step}) filter (where {code} in ({', '.join(repr(c) for c in codes)}))"
         for codes in (("5",), ("9",), ("10",), ("8", "3"))

@@ -81,6 +81,8 @@ def _hashes(paths: list[Path]) -> dict[Path, str | OSError]:
         return dict(zip(paths, pool.map(one, paths), strict=True))
 
 
+# a feed's files loaded together in the open transaction: their problems by load id
+GroupLoad = Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]]
 # a feed's work before and after its group's transaction: (prepare, discard)
 Staging = tuple[Callable[[LoadContext, list[Entry]], None], Callable[[LoadContext], None]]
 # one interface per feed: a file in, its rows accepted or superseded (counted in the report)
@@ -317,7 +319,7 @@ class Loader:
         group: list[tuple[Path, str]],
         feed: str,
         kind: str,
-        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+        load_files: GroupLoad,
         staging: Staging | None = None,
     ) -> list[FileReport]:
         """Files of one feed in one transaction, each with its own load id, report and
@@ -354,7 +356,7 @@ class Loader:
         group: list[tuple[Path, str]],
         feed: str,
         kind: str,
-        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+        load_files: GroupLoad,
         staging: Staging | None,
     ) -> list[FileReport]:
         """A group that failed: with staging, each file as a group of its own (prepared
@@ -374,7 +376,7 @@ class Loader:
         entries: list[Entry],
         feed: str,
         kind: str,
-        load_files: Callable[[LoadContext, list[Entry]], dict[int, list[Problem]]],
+        load_files: GroupLoad,
     ) -> list[FileReport] | None:
         """The prepared group in one transaction; None when a file fails (rolled back)."""
         self.con.execute("begin transaction")
