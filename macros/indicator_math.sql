@@ -27,6 +27,15 @@
     end
 {%- endmacro %}
 
+{% macro headline_rank(unit_key='unit_key') -%}
+    {#- 1 for the headline value of a unit, period, indicator and dimension: computed, else
+        reported, else derived -#}
+    row_number() over (
+        partition by {{ unit_key }}, period, indicator_code, dimension
+        order by case source when 'computed' then 1 when 'reported' then 2 else 3 end
+    )
+{%- endmacro %}
+
 {% macro change_and_rank(values) -%}
 {#-
     The final select of the indicator marts: every row of the CTE `values` with its change

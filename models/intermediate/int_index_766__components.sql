@@ -1,33 +1,15 @@
--- Every component of the Decision 766 index for every unit and period that has dossiers, a
--- published score or the portal's export: its rate and points under the weights version in
--- force on the period's last day. Points = max_points × min(1, rate / full_points_at), rounded
--- the portal's way where the version says so; a zero denominator gives what the version says
--- (0, full points, or none). A component the dossier feed cannot compute (`not_in_feed`) or
--- without dossiers (`no_dossiers`) has no points of its own; beside every component, the
--- points the portal published (its export), and the points on the portal's scale: recomputed
--- where the feed allows, else published, else missing. A composite component (the payment)
--- adds its terms' points (int_index_766__composite_terms: A from the dossiers, B and C from
--- the export), `recomputed_in_part`.
+-- Every component of the Decision 766 index for every unit and period, recomputed
+-- (int_index_766__component_points) and beside it what the portal published (its export): the
+-- published counts and points, the difference and its likely reason, and the points on the
+-- portal's scale: recomputed where the feed allows (`recomputed`; `recomputed_in_part` for a
+-- composite whose terms are partly the export's), else published, else missing.
 
 with
 
-measures as (
+points as (
 
-    select * from {{ ref('int_index_766__measures') }}
-
-),
-
-published as (
-
-    select
-        unit_level,
-        unit_key,
-        period,
-        period_grain,
-        period_start,
-        period_end
-    from {{ ref('int_indicator_values__submissions') }}
-    where indicator_code = 'index_766_score'
+    select * from {{ ref('int_index_766__component_points') }}
+    where {{ in_periods_to_refresh() }}
 
 ),
 
@@ -35,12 +17,8 @@ published as (
 exported as (
 
     select
-        unit_level,
         unit_key,
         period,
-        period_grain,
-        period_start,
-        period_end,
         metric_code as component_code,
         numerator as published_numerator,
         denominator as published_denominator,
@@ -52,204 +30,44 @@ exported as (
 
 ),
 
-components as (
-
-    select * from {{ ref('index_766_components') }}
-
-),
-
-unit_periods as (
-
-    select distinct
-        unit_level,
-        unit_key,
-        period,
-        period_grain,
-        period_start,
-        period_end
-    from measures
-
-    union
-
-    select * from published
-
-    union
-
-    select distinct
-        unit_level,
-        unit_key,
-        period,
-        period_grain,
-        period_start,
-        period_end
-    from exported
-
-),
-
-versioned as (
+compared as (
 
     select
-        up.*,
-        c.weights_version,
-        c.group_code,
-        c.group_name_vi,
-        c.group_name_en,
-        c.group_max_points,
-        c.component_code,
-        c.component_name_vi,
-        c.component_name_en,
-        c.max_points,
-        c.full_points_at,
-        coalesce(c.rule, 'linear') as rule,
-        coalesce(c.zero_denominator, 'none') as zero_denominator,
-        coalesce(c.rounding, 'none') as rounding,
-        c.numerator_measure,
-        c.denominator_measure
-    from unit_periods as up
-    inner join components as c
-        on up.period_end between c.valid_from and coalesce(c.valid_to, {{ end_of_time() }})
-
-),
-
-counted as (
-
-    select
-        v.*,
-        num.measure_value as numerator,
-        den.measure_value as denominator
-    from versioned as v
-    left join measures as num
-        on v.unit_key = num.unit_key
-            and v.period = num.period
-            and v.numerator_measure = num.measure
-    left join measures as den
-        on v.unit_key = den.unit_key
-            and v.period = den.period
-            and v.denominator_measure = den.measure
-
-),
-
-rated as (
-
-    select
-        *,
-        case
-            when numerator_measure is null then 'not_in_feed'
-            when coalesce(denominator, 0) = 0 and zero_denominator = 'none' then 'no_dossiers'
-        end as missing_reason,
-        case when denominator > 0 then coalesce(numerator, 0) / denominator end as rate,
-        case
-            when rounding = 'portal' and denominator > 0
-                then {{ portal_percent_cents('coalesce(numerator, 0)', 'denominator') | indent(16) }}
-        end as percent_cents
-    from counted
-
-),
-
--- a composite component's points (the payment's A, B, C, each rounded): the sum of its terms
--- (in hundredths: exact); a term without its counts leaves the component without points
-composite as (
-
-    select
-        unit_key,
-        period,
-        component_code,
-        case when count(*) = count(term_cents) then sum(term_cents) end as composite_cents,
-        bool_and(in_dossier_feed) as is_all_in_feed
-    from {{ ref('int_index_766__composite_terms') }}
-    group by unit_key, period, component_code
-
-),
-
--- the portal's points in hundredths, from the rounded percentage
-rounded as (
-
-    select
-        *,
-        case
-            when percent_cents is not null and rule <> 'composite'
-                then {{ portal_points_cents(
-                    'percent_cents', 'max_points', 'cast(round(full_points_at * 100) as bigint)'
-                ) | indent(16) }}
-        end as portal_cents
-    from rated
-
-),
-
-scored as (
-
-    select
-        {{ star_except('r', ['missing_reason']) }},
-        case
-            when r.rule = 'composite' and k.composite_cents is null then 'not_in_feed'
-            when r.rule = 'composite' then null
-            else r.missing_reason
-        end as missing_reason,
-        k.is_all_in_feed,
-        case
-            when r.rule = 'composite' then k.composite_cents / cast(100 as double)
-            when r.missing_reason is not null then null
-            when coalesce(r.denominator, 0) = 0 and r.zero_denominator = 'zero' then 0.0
-            when coalesce(r.denominator, 0) = 0 then r.max_points
-            when r.rounding = 'portal' then r.portal_cents / cast(100 as double)
-            -- max_points × min(1, rate / full_points_at), from the counts (one rounding, not three)
-            else least(r.max_points, r.max_points * coalesce(r.numerator, 0) / (r.full_points_at * r.denominator))
-        end as points,
+        {{ star_except('p', ['is_all_in_feed']) }},
         e.published_numerator,
         e.published_denominator,
         e.published_points,
+        {{ exact_points_difference('p.points', 'e.published_points') }} as points_difference,
+        -- the portal's scale: recomputed where the feed allows, else as the portal published it
+        coalesce(p.points, e.published_points) as scale_points,
+        case
+            when p.is_computed and not coalesce(p.is_all_in_feed, true) then 'recomputed_in_part'
+            when p.is_computed then 'recomputed'
+            when e.published_points is not null then 'published'
+            else 'missing'
+        end as scale_points_source,
         e.published_is_provisional,
         e.published_source_file
-    from rounded as r
+    from points as p
     left join exported as e
-        on r.unit_key = e.unit_key
-            and r.period = e.period
-            and r.component_code = e.component_code
-    left join composite as k
-        on r.unit_key = k.unit_key
-            and r.period = k.period
-            and r.component_code = k.component_code
+        on p.unit_key = e.unit_key
+            and p.period = e.period
+            and p.component_code = e.component_code
 
 )
 
 select
-    unit_level,
-    unit_key,
-    period,
-    period_grain,
-    period_start,
-    period_end,
-    weights_version,
-    group_code,
-    group_name_vi,
-    group_name_en,
-    group_max_points,
-    component_code,
-    component_name_vi,
-    component_name_en,
-    numerator_measure,
-    denominator_measure,
-    case when missing_reason is null then coalesce(numerator, 0) end as numerator,
-    case when missing_reason is null then denominator end as denominator,
-    rate,
-    full_points_at,
-    max_points,
-    points,
-    missing_reason is null as is_computed,
-    missing_reason,
-    published_numerator,
-    published_denominator,
-    published_points,
-    {{ exact_points_difference('points', 'published_points') }} as points_difference,
-    -- the portal's scale: recomputed where the feed allows, else as the portal published it
-    coalesce(points, published_points) as scale_points,
+    *,
+    -- why the recomputed points differ from the published ones: the dossiers first (fewer or
+    -- more on the portal), then the numerator (late dossiers, results not synced), then the rule
     case
-        when missing_reason is null and not coalesce(is_all_in_feed, true) then 'recomputed_in_part'
-        when missing_reason is null then 'recomputed'
-        when published_points is not null then 'published'
-        else 'missing'
-    end as scale_points_source,
-    published_is_provisional,
-    published_source_file
-from scored
-where {{ in_periods_to_refresh() }}
+        when points_difference is null or abs(points_difference) < 0.005 then null
+        when published_denominator < denominator then 'fewer_dossiers_on_portal'
+        when published_denominator > denominator then 'more_dossiers_on_portal'
+        when published_numerator = numerator then 'rule_differs'
+        when component_code = 'PROGRESS_ON_TIME' then 'late_counted_differently'
+        when component_code in ('ORIGINAL_RESULT_AVAILABLE', 'SO_HOA_GIAY_TO_GIAI_QUYET')
+            then 'results_not_synced'
+        else 'numerator_differs'
+    end as difference_reason
+from compared

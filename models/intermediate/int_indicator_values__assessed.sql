@@ -78,44 +78,10 @@ enriched as (
 )
 
 select
-    unit_key,
-    unit_code,
-    unit_valid_from,
-    unit_level,
-    period,
-    period_grain,
-    period_start,
-    period_end,
-    period_year,
-    previous_period,
-    same_period_previous_year,
-    as_of,
-    indicator_code,
-    indicator_unit,
-    direction,
-    dimension,
-    numerator,
-    denominator,
-    indicator_value as value,
-    reported_value,
-    has_counts,
-    target,
-    target_source,
-    {{ attainment('indicator_value', 'target', 'direction') }} as attainment,
-    source,
-    row_number() over (
-        partition by unit_key, period, indicator_code, dimension
-        order by case source when 'computed' then 1 when 'reported' then 2 else 3 end
-    ) = 1 as is_headline,
-    rollup_units_contributing,
-    rollup_units_rate_only,
-    rollup_units_expected,
-    rollup_is_complete,
-    rollup_child_levels,
-    published_rank,
-    published_ranked_of,
-    source_file,
-    source_load_id,
-    source_row_number
+    {{ indicator_value_row(computed={
+        'value': 'indicator_value',
+        'attainment': attainment('indicator_value', 'target', 'direction'),
+        'is_headline': headline_rank() ~ ' = 1',
+    }) | indent(4) }}
 from enriched
 where {{ in_periods_to_refresh() }}

@@ -7,6 +7,11 @@
 -- expected (the children existing at the period's end, of the levels that reported).
 
 {%- set parent_levels = ['district', 'province', 'nation'] %}
+{#- a figure, as it rolls up; with what the sum of a level's children says of them -#}
+{%- set figure = ['unit_level', 'unit_key', 'period', 'period_grain', 'period_start', 'period_end', 'as_of',
+                  'indicator_code', 'dimension', 'numerator', 'denominator'] %}
+{%- set summed = figure + ['rollup_units_contributing', 'rollup_units_rate_only', 'children_complete',
+                           'child_levels'] %}
 
 with
 
@@ -35,18 +40,7 @@ reported as (
     -- the figures that roll up: reported in submissions, and the task register's
     {%- for source in ['int_indicator_values__submissions', 'int_indicator_values__tasks'] %}
         select
-            unit_key,
-            unit_level,
-            period,
-            period_grain,
-            period_start,
-            period_end,
-            as_of,
-            indicator_code,
-            dimension,
-            numerator,
-            denominator,
-            has_counts
+            {{ column_list(figure + ['has_counts']) | indent(12) }}
         from {{ ref(source) }}
         where indicator_code in (select c.indicator_code from catalogue as c)
         {%- if not loop.last %}
@@ -85,18 +79,7 @@ rate_only as (
         {%- for j in range(i) %}
             union all
             select
-                d.unit_key,
-                d.unit_level,
-                d.period,
-                d.period_grain,
-                d.period_start,
-                d.period_end,
-                d.as_of,
-                d.indicator_code,
-                d.dimension,
-                d.numerator,
-                d.denominator,
-                d.is_complete
+                {{ column_list(figure + ['is_complete'], 'd') | indent(16) }}
             from derived_{{ j }} as d
             anti join own_figures as o
                 on d.unit_key = o.unit_key
@@ -109,25 +92,12 @@ rate_only as (
 
     children_{{ i }} as (
 
-    -- the figures and bare rates of the direct children of {{ level }} units: a bare rate
-    -- only where the child has no figure. Each step reads the one before it once (Spark
-    -- inlines a CTE at every reference: two references a step made the plan grow fivefold
-    -- per level)
+    -- the figures and bare rates of the direct children of {{ level }} units: a bare rate only
+    -- where the child has no figure. Each step reads the one before it once (Spark inlines a
+    -- CTE at every reference: two references a step made the plan grow fivefold per level)
         select
             parent_unit_key,
-            unit_key,
-            unit_level,
-            period,
-            period_grain,
-            period_start,
-            period_end,
-            as_of,
-            indicator_code,
-            dimension,
-            numerator,
-            denominator,
-            is_complete,
-            has_figure
+            {{ column_list(figure + ['is_complete', 'has_figure']) | indent(12) }}
         from (
             select
                 u.parent_unit_key,
@@ -144,15 +114,7 @@ rate_only as (
                 union all
 
                 select
-                    unit_key,
-                    unit_level,
-                    period,
-                    period_grain,
-                    period_start,
-                    period_end,
-                    as_of,
-                    indicator_code,
-                    dimension,
+                    {{ column_list(figure[:-2]) | indent(20) }},
                     null as numerator,
                     null as denominator,
                     false as is_complete,
@@ -192,24 +154,9 @@ rate_only as (
 
     expected_{{ i }} as (
 
-    -- with the children that existed at the period's end (or at the parent's last day), of
-    -- the levels that reported
+    -- with the children of the levels that reported, existing at the period's end (or the parent's)
         select
-            s.unit_key,
-            s.unit_level,
-            s.period,
-            s.period_grain,
-            s.period_start,
-            s.period_end,
-            s.as_of,
-            s.indicator_code,
-            s.dimension,
-            s.numerator,
-            s.denominator,
-            s.rollup_units_contributing,
-            s.rollup_units_rate_only,
-            s.children_complete,
-            s.child_levels,
+            {{ column_list(summed, 's') | indent(12) }},
             count(c.unit_key) as rollup_units_expected
         from summed_{{ i }} as s
         inner join units as parent on s.unit_key = parent.unit_key
@@ -218,9 +165,7 @@ rate_only as (
                 and array_contains(s.child_levels, c.unit_level)
                 and least(s.period_end, parent.valid_to) between c.valid_from and c.valid_to
         group by
-            s.unit_key, s.unit_level, s.period, s.period_grain, s.period_start, s.period_end,
-            s.as_of, s.indicator_code, s.dimension, s.numerator, s.denominator,
-            s.rollup_units_contributing, s.rollup_units_rate_only, s.children_complete, s.child_levels
+            {{ column_list(summed, 's') | indent(12) }}
 
     ),
 
@@ -239,26 +184,13 @@ rate_only as (
 derived as (
 
     {%- for level in parent_levels %}
-        select * from derived_{{ loop.index0 }}
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
+        select * from derived_{{ loop.index0 }}{{ ' union all' if not loop.last }}
     {%- endfor %}
 
 )
 
 select
-    unit_level,
-    unit_key,
-    period,
-    period_grain,
-    period_start,
-    period_end,
-    as_of,
-    indicator_code,
-    dimension,
-    numerator,
-    denominator,
+    {{ column_list(figure) | indent(4) }},
     true as has_counts,
     rollup_units_contributing,
     rollup_units_rate_only,

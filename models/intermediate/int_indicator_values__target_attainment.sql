@@ -27,17 +27,7 @@ catalogue as (
 counted as (
 
     select
-        unit_key,
-        unit_code,
-        unit_valid_from,
-        unit_level,
-        period,
-        period_grain,
-        period_start,
-        period_end,
-        period_year,
-        previous_period,
-        same_period_previous_year,
+        {{ indicator_value_row(through='same_period_previous_year') | indent(8) }},
         count(*) filter (where attainment in ('met', 'exceeded'))::double as numerator,
         count(*)::double as denominator
     from assessed
@@ -62,30 +52,13 @@ valued as (
 )
 
 select
-    unit_key,
-    unit_code,
-    unit_valid_from,
-    unit_level,
-    period,
-    period_grain,
-    period_start,
-    period_end,
-    period_year,
-    previous_period,
-    same_period_previous_year,
-    null::date as as_of,
-    indicator_code,
-    indicator_unit,
-    direction,
-    '' as dimension,
-    numerator,
-    denominator,
-    value,
-    true as has_counts,
-    target,
-    target_source,
-    {{ attainment('value', 'target', 'direction') }} as attainment,
-    'derived' as source,
-    true as is_headline
+    {{ indicator_value_row(through='is_headline', omit=['reported_value'], computed={
+        'as_of': 'null::date',
+        'dimension': "''",
+        'has_counts': 'true',
+        'attainment': attainment('value', 'target', 'direction'),
+        'source': "'derived'",
+        'is_headline': 'true',
+    }) | indent(4) }}
 from valued
 where {{ in_periods_to_refresh() }}

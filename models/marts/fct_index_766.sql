@@ -85,28 +85,6 @@ reasons as (
 
     select * from {{ ref('index_766_difference_reasons') }}
 
-),
-
--- why the recomputed points differ from the published ones: the dossiers first (fewer or more
--- on the portal), then the numerator (late dossiers, results not synced), then the rule
-explained as (
-
-    select
-        unit_key,
-        period,
-        component_code,
-        case
-            when points_difference is null or abs(points_difference) < 0.005 then null
-            when published_denominator < denominator then 'fewer_dossiers_on_portal'
-            when published_denominator > denominator then 'more_dossiers_on_portal'
-            when published_numerator = numerator then 'rule_differs'
-            when component_code = 'PROGRESS_ON_TIME' then 'late_counted_differently'
-            when component_code in ('ORIGINAL_RESULT_AVAILABLE', 'SO_HOA_GIAY_TO_GIAI_QUYET')
-                then 'results_not_synced'
-            else 'numerator_differs'
-        end as difference_reason
-    from components
-
 )
 
 select
@@ -140,7 +118,7 @@ select
     c.published_denominator,
     c.published_points,
     c.points_difference,
-    e.difference_reason,
+    c.difference_reason,
     r.reason_vi as difference_reason_vi,
     c.scale_points,
     c.scale_points_source,
@@ -193,10 +171,6 @@ left join published as pg
     on c.unit_key = pg.unit_key
         and c.period = pg.period
         and c.group_code = pg.dimension
-left join explained as e
-    on c.unit_key = e.unit_key
-        and c.period = e.period
-        and c.component_code = e.component_code
-left join reasons as r on e.difference_reason = r.reason_code
+left join reasons as r on c.difference_reason = r.reason_code
 left join published_totals as ptot on c.unit_key = ptot.unit_key and c.period = ptot.period
 where {{ in_periods_to_refresh('c.period') }}

@@ -25,7 +25,8 @@ groups as (
         group_code,
         max(case when is_group_figure then score end) as group_points,
         max(case when is_group_figure then max_score end) as group_max_points,
-        sum(case when not is_group_figure then score end) as components_points,
+        -- summed as decimals: a float sum depends on the order the threads add the rows in
+        {{ exact_points_sum('case when not is_group_figure then score end') }} as components_points,
         any_value(captured_on) as captured_on,
         bool_or(is_provisional) as is_provisional,
         any_value(source_file) as source_file

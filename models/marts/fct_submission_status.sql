@@ -1,12 +1,11 @@
 -- Who has sent the periodic submissions the reporting calendar expects (tình hình gửi báo cáo):
 -- one row per unit and period, expected by the calendar seed or received anyway, with 0/1
 -- flags expected / received / late / missing that add up over units, the day each submission
--- was sent, and the rows accepted and quarantined. A submission is received when any file
--- carried rows (accepted or quarantined) for the unit and period; it is late when its first
--- file was sent after the due date; it is missing when the due date has passed without one.
--- A submission whose every row was quarantined is received but `rejected`: it must be sent again.
--- A quarantined row counts as resolved once a later file brings an accepted row for the same
--- unit, period, indicator and dimension.
+-- was sent, and the rows accepted and quarantined (int_submissions__received). A submission is
+-- received when any file carried rows (accepted or quarantined) for the unit and period; it is
+-- late when its first file was sent after the due date; it is missing when the due date has
+-- passed without one. A submission whose every row was quarantined is received but
+-- `rejected`: it must be sent again.
 -- The status date is the build day (`--vars '{status_date: 2026-01-31}'` to look back, or the
 -- environment variable DE06_STATUS_DATE: two builds that must agree pin the same day).
 
@@ -45,16 +44,6 @@ units as (
 
 ),
 
-files as (
-
-    select
-        load_id,
-        file_name,
-        sent_at
-    from {{ ref('stg_ingest__load_files') }}
-
-),
-
 expected as (
 
     -- every unit of the calendar's level that existed at the end of each period it covers,
@@ -83,88 +72,9 @@ expected as (
 
 ),
 
-accepted as (
-
-    select
-        unit_code,
-        period,
-        indicator_code,
-        dimension,
-        load_id
-    from {{ ref('stg_submission_feed__indicator_values') }}
-
-),
-
-quarantined_rows as (
-
-    -- one per rejected row (a row can be rejected for several columns)
-    select distinct
-        load_id,
-        source_row_number,
-        unit_code,
-        period,
-        indicator_code,
-        dimension
-    from {{ ref('stg_ingest__quarantined_rows') }}
-    where feed = 'submissions' and unit_code is not null and period is not null
-
-),
-
-quarantined as (
-
-    -- a rejected row is resolved when a later file brought an accepted row for the same unit,
-    -- period, indicator and dimension (the unit re-sent it corrected)
-    select
-        q.unit_code,
-        q.period,
-        q.load_id,
-        q.source_row_number,
-        bool_or(a.load_id is not null) as is_resolved
-    from quarantined_rows as q
-    left join accepted as a
-        on q.unit_code = a.unit_code
-            and q.period = a.period
-            and q.indicator_code = a.indicator_code
-            and q.dimension = a.dimension
-            and q.load_id < a.load_id
-    group by q.unit_code, q.period, q.load_id, q.source_row_number
-
-),
-
-submitted_rows as (
-
-    select
-        unit_code,
-        period,
-        load_id,
-        'accepted' as row_state
-    from accepted
-
-    union all
-
-    select
-        unit_code,
-        period,
-        load_id,
-        case when is_resolved then 'quarantined_resolved' else 'quarantined' end as row_state
-    from quarantined
-
-),
-
 received as (
 
-    select
-        r.unit_code,
-        r.period,
-        min(f.sent_at) as first_sent_at,
-        max(f.sent_at) as last_sent_at,
-        count(*) filter (where r.row_state = 'accepted') as rows_accepted,
-        count(*) filter (where r.row_state = 'quarantined') as rows_quarantined,
-        count(*) filter (where r.row_state = 'quarantined_resolved') as rows_quarantined_resolved,
-        {{ join_array(sorted_set_agg('f.file_name'), ', ') }} as submission_files
-    from submitted_rows as r
-    inner join files as f on r.load_id = f.load_id
-    group by all
+    select * from {{ ref('int_submissions__received') }}
 
 ),
 

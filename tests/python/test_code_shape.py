@@ -27,3 +27,20 @@ def test_no_python_file_past_500_lines_and_no_function_past_80() -> None:
                 if lines > MAX_FUNCTION_LINES:
                     too_long.append(f"{name}:{node.lineno} {node.name}(): {lines} lines")
     assert too_long == []
+
+
+MODELS = PACKAGE.parents[1] / "models"
+MAX_MODEL_LINES = 200
+
+
+def test_no_dbt_model_past_200_lines() -> None:
+    """A model past 200 lines is doing several jobs (issue 33): split it into models with one
+    job each, or declare a repeated row once (macros/indicator_value_row.sql)."""
+    models = sorted(MODELS.rglob("*.sql"))
+    assert len(models) > 40
+    too_long = [
+        f"{path.relative_to(MODELS)}: {n} lines"
+        for path in models
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODEL_LINES
+    ]
+    assert too_long == []
