@@ -11,7 +11,7 @@
        (submissions, tasks, units, calendar, seeds) as a whole, and records a change row for
        each fingerprint that differs from the last one it recorded.
     2. Each model keeps a watermark (the newest change it has taken in, and a hash of its own
-       code) in `period_watermarks`, beside the change log, written by its post-hook in the
+       code and of the views it reads: `period_chain_reads`) in `period_watermarks`, beside the change log, written by its post-hook in the
        same transaction as its rows.
     3. A run of the model takes the changes after its watermark. A change to a whole input, a
        change to the model's code, or no watermark means every period. Otherwise the changed
@@ -31,6 +31,36 @@
 {#- The models of the chain: `meta.period_chain` (dbt_project.yml). -#}
 {% macro is_period_chain_node(node) -%}
     {{ return(node.resource_type == 'model' and node.config.get('meta', {}).get('period_chain', false)) }}
+{%- endmacro %}
+
+
+{#- What a model of the chain reads of the chain, and the code it runs: {'parents': the chain
+    models it reads, 'code': its SQL and that of the views it reads}. A view (or an ephemeral
+    model) runs inside its reader's query, so the reader is followed through it: its code is
+    part of the reader's (a change to it recomputes every period of the reader), and the chain
+    models it reads are the reader's parents. -#}
+{% macro period_chain_reads(node, reads=none) -%}
+    {%- set reads = reads if reads is not none else {'parents': [], 'code': [node.raw_code]} -%}
+    {%- for parent_id in node.depends_on.nodes -%}
+        {%- set parent = graph.nodes.get(parent_id) -%}
+        {%- if parent is none or parent.resource_type != 'model' -%}
+            {#- a seed or a source: an input from outside, in the change log -#}
+        {%- elif is_period_chain_node(parent) -%}
+            {%- if (parent.alias or parent.name) not in reads.parents -%}
+                {%- do reads.parents.append(parent.alias or parent.name) -%}
+            {%- endif -%}
+        {%- elif parent.config.materialized in ['view', 'ephemeral'] and parent.raw_code not in reads.code -%}
+            {%- do reads.code.append(parent.raw_code) -%}
+            {%- do period_chain_reads(parent, reads) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(reads) }}
+{%- endmacro %}
+
+
+{#- The hash of the code a model of the chain runs (its watermark's code_hash). -#}
+{% macro period_code_hash() -%}
+    {{ return(local_md5(period_chain_reads(model)['code'] | join('\n'))) }}
 {%- endmacro %}
 
 
@@ -67,13 +97,7 @@
     {%- endif -%}
     {%- set marks = period_watermarks_relation() -%}
     {%- set marks_exist = adapter.get_relation(database=marks.database, schema=marks.schema, identifier=marks.identifier) is not none -%}
-    {%- set parents = [] -%}
-    {%- for parent_id in model.depends_on.nodes -%}
-        {%- set parent = graph.nodes.get(parent_id) -%}
-        {%- if parent is not none and is_period_chain_node(parent) -%}
-            {%- do parents.append(parent.alias or parent.name) -%}
-        {%- endif -%}
-    {%- endfor -%}
+    {%- set parents = period_chain_reads(model)['parents'] -%}
     {#- as far as the log goes, and no further than every chain parent has gone -#}
     {%- set query -%}
         select
@@ -98,7 +122,7 @@
         {%- do state.update({'periods': none, 'why': 'full build'}) -%}
     {%- elif not marks_exist or row[3] is none -%}
         {%- do state.update({'periods': none, 'why': 'no watermark'}) -%}
-    {%- elif row[4] != local_md5(model.raw_code) -%}
+    {%- elif row[4] != period_code_hash() -%}
         {%- do state.update({'periods': none, 'why': 'the model changed'}) -%}
     {%- else -%}
         {%- set changed -%}
@@ -243,7 +267,7 @@
         values (
             '{{ this.identifier }}',
             {{ state['through'] }},
-            '{{ local_md5(model.raw_code) }}',
+            '{{ period_code_hash() }}',
             cast(now() as timestamp),
             {% if state['periods'] is none %}null{% else -%}
                 cast({{ array_of(state['periods'] | map('tojson') | map('replace', '"', "'") | list) }}

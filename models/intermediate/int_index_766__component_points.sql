@@ -10,7 +10,8 @@
 
 with
 
-measures as (
+-- read three times: inlined, so that the reader's filter on the period reaches each read
+measures as {{ cte_materialized(false) }} (
 
     select * from {{ ref('int_index_766__measures') }}
 
@@ -196,4 +197,3 @@ select
     missing_reason,
     is_all_in_feed
 from scored
-where {{ in_periods_to_refresh() }}

@@ -21,9 +21,8 @@ with
 
 assessed as (
 
-    -- the periods this run computes
+    -- every period: the mart that reads this view keeps the periods it computes
     select * from {{ ref('int_indicator_values__assessed') }}
-    where {{ in_periods_to_refresh() }}
 
 ),
 
@@ -119,21 +118,22 @@ grouped as (
 
 expected as (
 
-    -- the units behind today's unit that existed in the period (at its end for snapshots)
+    -- with the units behind today's unit that existed in the period (at its end for snapshots),
+    -- counted per figure: a correlated count lets the reader's filter on the period reach it
     select
-        g.current_unit_key,
-        g.period,
-        g.time_aggregation,
-        count(distinct u.unit_key) as rebase_units_expected
+        g.*,
+        (
+            select count(*)
+            from current_lineage as l
+            inner join units as u on l.unit_key = u.unit_key
+            where
+                l.current_unit_key = g.current_unit_key
+                and (
+                    (g.time_aggregation = 'sum' and g.period_end >= u.valid_from and g.period_start <= u.valid_to)
+                    or (g.time_aggregation = 'snapshot' and g.period_end between u.valid_from and u.valid_to)
+                )
+        ) as rebase_units_expected
     from grouped as g
-    inner join current_lineage as l on g.current_unit_key = l.current_unit_key
-    inner join units as u
-        on l.unit_key = u.unit_key
-            and (
-                (g.time_aggregation = 'sum' and g.period_end >= u.valid_from and g.period_start <= u.valid_to)
-                or (g.time_aggregation = 'snapshot' and g.period_end between u.valid_from and u.valid_to)
-            )
-    group by all
 
 ),
 
@@ -144,23 +144,18 @@ rebased as (
         cu.unit_code,
         cu.valid_from as unit_valid_from,
         cu.unit_level,
-        coalesce(e.rebase_units_expected, 0) as rebase_units_expected,
         g.n_rows as rebase_units_contributing,
-        g.n_rows = 1 and coalesce(e.rebase_units_expected, 0) <= 1 as is_carry_over,
+        g.n_rows = 1 and g.rebase_units_expected <= 1 as is_carry_over,
         case
             when cu.received_split_commune and g.period_start < cast('{{ var("reform_date") }}' as date)
                 then 'not_exact_commune_split'
-            when g.n_rows = 1 and coalesce(e.rebase_units_expected, 0) <= 1 then 'exact'
+            when g.n_rows = 1 and g.rebase_units_expected <= 1 then 'exact'
             when g.n_additive < g.n_rows then 'not_summable'
-            when g.source <> 'computed' and g.n_rows < coalesce(e.rebase_units_expected, 0) then 'incomplete'
+            when g.source <> 'computed' and g.n_rows < g.rebase_units_expected then 'incomplete'
             else 'exact'
         end as rebase_status
-    from grouped as g
+    from expected as g
     inner join units as cu on g.current_unit_key = cu.unit_key
-    left join expected as e
-        on g.current_unit_key = e.current_unit_key
-            and g.period = e.period
-            and g.time_aggregation = e.time_aggregation
 
 ),
 

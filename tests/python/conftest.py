@@ -30,10 +30,8 @@ PERIOD_CHAIN_INTERMEDIATE = [
     "int_indicator_values__dossiers",
     "int_indicator_values__assessed",
     "int_indicator_values__target_attainment",
-    "int_indicator_values__rebased",
     "int_index_766__measures",
     "int_index_766__composite_terms",
-    "int_index_766__component_points",
     "int_index_766__components",
     "int_index_766__scores",
 ]
