@@ -9,6 +9,7 @@ test_incremental.py.
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import duckdb
@@ -96,3 +97,31 @@ def test_the_log_counts_each_input_and_every_model_has_a_watermark(built: Built)
     # a full build took in every change there is
     assert {model for model, _, _ in marks} == {*PERIOD_CHAIN_INTERMEDIATE, *PERIOD_CHAIN_MARTS}
     assert all(through == newest for _, through, newest in marks)
+
+
+def test_a_view_read_through_is_part_of_its_readers_code(built: Built):
+    """The rows of a view split out of a chain model are written by its reader, so a change to
+    the view's SQL must recompute every period of the reader, as a change to the reader's own
+    does: the reader's watermark hashes both (macros/incremental_periods.sql,
+    `period_chain_reads`). A model that reads no view hashes its own SQL alone."""
+    nodes = _manifest(built)["nodes"]
+    code = {_name(uid): node["raw_code"] for uid, node in nodes.items()}
+    con = duckdb.connect(str(built.settings.warehouse_db), read_only=True)
+    try:
+        hashes = dict(
+            con.execute("select model, code_hash from intermediate.period_watermarks").fetchall()
+        )
+    finally:
+        con.close()
+
+    def md5(*models: str) -> str:
+        return hashlib.md5("\n".join(code[m] for m in models).encode("utf-8")).hexdigest()
+
+    reader_views = {
+        "fct_indicator_values_current_units": "int_indicator_values__rebased",
+        "int_index_766__components": "int_index_766__component_points",
+    }
+    for reader, view in reader_views.items():
+        assert hashes[reader] == md5(reader, view), reader
+        assert hashes[reader] != md5(reader)
+    assert hashes["fct_indicator_values"] == md5("fct_indicator_values")
