@@ -37,11 +37,13 @@ def test_the_change_log_fingerprints_every_input_of_the_chain_from_outside_it(bu
         and node["config"].get("incremental_strategy") == CHAIN_STRATEGY
     }
     assert {_name(uid) for uid in chain} == {*PERIOD_CHAIN_INTERMEDIATE, *PERIOD_CHAIN_MARTS}
-    # a view is read through: what it reads, its reader reads (macros/incremental_periods.sql)
+    # a view or an ephemeral model is read through: what it reads, its reader reads
+    # (macros/incremental_periods.sql, `period_chain_reads`)
     read_through = {
         uid
         for uid, node in nodes.items()
-        if node["resource_type"] == "model" and node["config"]["materialized"] == "view"
+        if node["resource_type"] == "model"
+        and node["config"]["materialized"] in ("view", "ephemeral")
     }
 
     def reads(uid: str) -> set[str]:
@@ -99,11 +101,11 @@ def test_the_log_counts_each_input_and_every_model_has_a_watermark(built: Built)
     assert all(through == newest for _, through, newest in marks)
 
 
-def test_a_view_read_through_is_part_of_its_readers_code(built: Built):
-    """The rows of a view split out of a chain model are written by its reader, so a change to
-    the view's SQL must recompute every period of the reader, as a change to the reader's own
-    does: the reader's watermark hashes both (macros/incremental_periods.sql,
-    `period_chain_reads`). A model that reads no view hashes its own SQL alone."""
+def test_a_model_read_through_is_part_of_its_readers_code(built: Built):
+    """The rows of a model split out of a chain model (ephemeral) are written by its reader, so
+    a change to its SQL must recompute every period of the reader, as a change to the reader's
+    own does: the reader's watermark hashes both (macros/incremental_periods.sql,
+    `period_chain_reads`). A model that reads none hashes its own SQL alone."""
     nodes = _manifest(built)["nodes"]
     code = {_name(uid): node["raw_code"] for uid, node in nodes.items()}
     con = duckdb.connect(str(built.settings.warehouse_db), read_only=True)
@@ -117,11 +119,11 @@ def test_a_view_read_through_is_part_of_its_readers_code(built: Built):
     def md5(*models: str) -> str:
         return hashlib.md5("\n".join(code[m] for m in models).encode("utf-8")).hexdigest()
 
-    reader_views = {
+    read_through = {
         "fct_indicator_values_current_units": "int_indicator_values__rebased",
         "int_index_766__components": "int_index_766__component_points",
     }
-    for reader, view in reader_views.items():
-        assert hashes[reader] == md5(reader, view), reader
+    for reader, split_out in read_through.items():
+        assert hashes[reader] == md5(reader, split_out), reader
         assert hashes[reader] != md5(reader)
     assert hashes["fct_indicator_values"] == md5("fct_indicator_values")
