@@ -118,22 +118,22 @@ grouped as (
 
 expected as (
 
-    -- with the units behind today's unit that existed in the period (at its end for snapshots),
-    -- counted per figure: a correlated count lets the reader's filter on the period reach it
+    -- with the units behind today's unit that existed in the period (at its end for snapshots):
+    -- joined on today's unit alone and counted per figure (one group a figure), so that the
+    -- reader's filter on the period reaches it (counts joined back on the period kept it out)
     select
         g.*,
-        (
-            select count(*)
-            from current_lineage as l
-            inner join units as u on l.unit_key = u.unit_key
-            where
-                l.current_unit_key = g.current_unit_key
-                and (
-                    (g.time_aggregation = 'sum' and g.period_end >= u.valid_from and g.period_start <= u.valid_to)
+        count(
+            case
+                when (g.time_aggregation = 'sum' and g.period_end >= u.valid_from and g.period_start <= u.valid_to)
                     or (g.time_aggregation = 'snapshot' and g.period_end between u.valid_from and u.valid_to)
-                )
+                    then u.unit_key
+            end
         ) as rebase_units_expected
     from grouped as g
+    inner join current_lineage as l on g.current_unit_key = l.current_unit_key
+    inner join units as u on l.unit_key = u.unit_key
+    group by all
 
 ),
 
