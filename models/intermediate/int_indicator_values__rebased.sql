@@ -43,15 +43,21 @@ units as (
         unit_code,
         unit_level,
         valid_from,
-        coalesce(valid_to, {{ end_of_time() }}) as valid_to,
-        -- a new commune that received part of a split commune: not exact before the reform
-        unit_level = 'commune'
-        and valid_from = cast('{{ var("reform_date") }}' as date)
-        and unit_code in (
-            select x.new_ward_code from {{ ref('admin_commune_crosswalk_2025') }} as x
-            where x.link_type = 'partial'
-        ) as received_split_commune
+        coalesce(valid_to, {{ end_of_time() }}) as valid_to
     from {{ ref('int_units') }}
+
+),
+
+split_receivers as (
+
+    -- new communes that received part of a split commune: not exact before the reform
+    select distinct u.unit_key
+    from {{ ref('admin_commune_crosswalk_2025') }} as x
+    inner join units as u
+        on x.new_ward_code = u.unit_code
+            and u.unit_level = 'commune'
+            and u.valid_from = cast('{{ var("reform_date") }}' as date)
+    where x.link_type = 'partial'
 
 ),
 
@@ -147,7 +153,9 @@ rebased as (
         g.n_rows as rebase_units_contributing,
         g.n_rows = 1 and g.rebase_units_expected <= 1 as is_carry_over,
         case
-            when cu.received_split_commune and g.period_start < cast('{{ var("reform_date") }}' as date)
+            when
+                cu.unit_key in (select s.unit_key from split_receivers as s)
+                and g.period_start < cast('{{ var("reform_date") }}' as date)
                 then 'not_exact_commune_split'
             when g.n_rows = 1 and g.rebase_units_expected <= 1 then 'exact'
             when g.n_additive < g.n_rows then 'not_summable'
