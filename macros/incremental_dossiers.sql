@@ -138,8 +138,8 @@
 
 
 {#- The months a run of a monthly model (the counts, the reconciliation) replaces: its model
-    sets in its `meta` `dossier_keys` (how a dossier is identified in its input) and, for the reconciliation,
-    `months_of_pairs`: a pair counts in its provincial month, else its portal month, so a pair
+    sets in its `meta` `dossier_keys` (how a dossier is identified in its input) and, for the
+    reconciliation, `months_of_pairs`: a pair counts in its provincial month, else its portal month, so a pair
     whose portal side alone changed moves nothing in the versions' months, and one that gains
     a provincial side leaves its portal month. The re-paired rows (newer than the watermark)
     name both months; the old pair's month is among them or among the versions' months. -#}
@@ -179,8 +179,8 @@
     delete limited to the months the replaced rows can be in (`dossier_months_to_replace`, and
     the months of the new rows), so it reads those months' row groups, not the whole table.
     With a month range (a row may be recomputed with nothing new) every month is searched. The
-    model sets in its `meta` `dossier_keys` and `watermark_column`; its month column is `received_month`, and
-    `portal_received_month` too where it has one (`month_columns`). -#}
+    model sets in its `meta` `dossier_keys` and `watermark_column`; its month column is
+    `received_month`, and `portal_received_month` too where it has one (`month_columns`). -#}
 {% macro get_incremental_replace_dossiers_sql(arg_dict) -%}
     {%- set target = arg_dict['target_relation'] -%}
     {%- set temp = arg_dict['temp_relation'] -%}

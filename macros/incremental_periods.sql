@@ -11,8 +11,9 @@
        (submissions, tasks, units, calendar, seeds) as a whole, and records a change row for
        each fingerprint that differs from the last one it recorded.
     2. Each model keeps a watermark (the newest change it has taken in, and a hash of its own
-       code and of the views it reads: `period_chain_reads`) in `period_watermarks`, beside the change log, written by its post-hook in the
-       same transaction as its rows.
+       code and of the ephemeral models and views it reads: `period_chain_reads`) in
+       `period_watermarks`, beside the change log, written by its post-hook in the same
+       transaction as its rows.
     3. A run of the model takes the changes after its watermark. A change to a whole input, a
        change to the model's code, or no watermark means every period. Otherwise the changed
        months give the periods that hold them, and the periods whose change columns read those

@@ -21,7 +21,7 @@ with
 
 assessed as (
 
-    -- every period: the mart that reads this view keeps the periods it computes
+    -- every period: the mart this model is compiled into keeps the periods it computes
     select * from {{ ref('int_indicator_values__assessed') }}
 
 ),
