@@ -23,7 +23,9 @@ from typing import Any
 from de06.faults import machine_fault
 from de06.ingest import FileReport, ingest, iter_feed_files
 from de06.publish import PublishResult, publish
+from de06.publish_plan import PublishPlan, plan
 from de06.quality import GateResult, Suite, load_suites, run_gate, stored_results
+from de06.quality.scope import Scope, scopes
 from de06.settings import Settings
 from de06.warehouse import connect
 
@@ -192,37 +194,76 @@ def spark_build(
         run_dbt(on_duckdb, [*views, "--exclude-resource-type", "test", "unit_test"])
 
 
-def gate(settings: Settings, run_id: str, suites: list[Suite] | None = None) -> GateResult:
-    """Run the quality suites (all by default) and store their results under ``run_id``."""
-    with writer_lock(settings):
-        connect(settings.warehouse_db).close()  # the raw layer exists even with no data yet
-        return run_gate(settings.warehouse_db, settings.quality_dir, run_id, suites)
+def _scopes(
+    settings: Settings, suites: list[Suite], everything: bool
+) -> tuple[PublishPlan, dict[str, Scope]]:
+    """What the publish would write (the marts' changed partitions) and the rows each suite
+    checks (quality/scope.py). The caller holds the writer lock."""
+    con = connect(settings.warehouse_db)  # the raw layer exists even with no data yet
+    try:
+        plan_ = plan(con, settings.published_db, everything=everything)
+        return plan_, scopes(con, [(s.name, s.table, s.scope) for s in suites], plan_, everything)
+    finally:
+        con.close()
 
 
-def gate_for_run(settings: Settings, run_id: str) -> GateResult:
-    """The gate's verdict for a run: stored results, plus a run of the suites not yet validated."""
+def gate(
+    settings: Settings,
+    run_id: str,
+    suites: list[Suite] | None = None,
+    everything: bool = False,
+) -> GateResult:
+    """Run the quality suites (all by default) on what changed since the last publish (every
+    row with ``everything``) and store their results under ``run_id``. The result carries the
+    publish plan its mart suites were scoped by."""
+    suites = load_suites() if suites is None else suites
     with writer_lock(settings):
+        plan_, scoped = _scopes(settings, suites, everything)
+        result = run_gate(settings.warehouse_db, settings.quality_dir, run_id, suites, scoped)
+    result.plan = plan_
+    return result
+
+
+def gate_for_run(settings: Settings, run_id: str, everything: bool = False) -> GateResult:
+    """The gate's verdict for a run, on the warehouse as it is now: the results stored for the
+    run where the rows they checked are still the rows in scope (the same digest), plus a run
+    of every other suite that has rows to check. The caller holds the writer lock through the
+    publish of ``result.plan``."""
+    suites = load_suites()
+    with writer_lock(settings):
+        plan_, scoped = _scopes(settings, suites, everything)
         con = connect(settings.warehouse_db)
         try:
             stored = stored_results(con, run_id)
         finally:
             con.close()
-        done = {o.suite for o in stored}
-        missing = [s for s in load_suites() if s.name not in done]
+        current = (
+            {o.suite for o in stored if o.scope_digest == scoped[o.suite].digest}
+            if stored
+            else set()
+        )
+        reused = [o for o in stored if o.suite in current]
+        missing = [s for s in suites if s.name not in current and not scoped[s.name].skip]
         result = (
-            run_gate(settings.warehouse_db, settings.quality_dir, run_id, missing)
+            run_gate(settings.warehouse_db, settings.quality_dir, run_id, missing, scoped)
             if missing
             else GateResult(run_id)
         )
-    result.outcomes = stored + result.outcomes
+    result.outcomes = reused + result.outcomes
+    result.scopes = scoped
+    result.plan = plan_
     return result
 
 
-def publish_marts(settings: Settings, run_id: str) -> PublishResult:
+def publish_marts(
+    settings: Settings, run_id: str, plan_: PublishPlan | None = None, everything: bool = False
+) -> PublishResult:
+    """Publish the marts: ``plan_``'s changed partitions into a copy of the published file
+    (made now, when not given), or every mart with ``everything``."""
     with writer_lock(settings):
         con = connect(settings.warehouse_db)
         try:
-            return publish(con, settings.published_db, run_id)
+            return publish(con, settings.published_db, run_id, plan_, everything)
         except Exception as exc:
             what = machine_fault(exc)
             if what is None:
@@ -261,19 +302,24 @@ def refresh(
     with writer_lock(settings):
         result.reports = ingest_landing(settings)
         build(settings, full_refresh=full_refresh, on_built=on_built)
-        result.gate, result.published = check_and_publish(settings, result.run_id)
+        result.gate, result.published = check_and_publish(
+            settings, result.run_id, everything=full_refresh
+        )
     return result
 
 
-def check_and_publish(settings: Settings, run_id: str) -> tuple[GateResult, PublishResult]:
+def check_and_publish(
+    settings: Settings, run_id: str, everything: bool = False
+) -> tuple[GateResult, PublishResult]:
     """Run the gate; publish only if no blocking expectation failed, else raise StepFailed.
-    Under one writer lock: nothing can change the marts between the gate and the publish."""
+    Under one writer lock: nothing can change the marts between the gate and the publish, which
+    writes what the gate checked (its plan). ``everything``: every row checked and published."""
     with writer_lock(settings):
-        verdict = gate(settings, run_id)
+        verdict = gate(settings, run_id, everything=everything)
         if not verdict.passed:
             failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)
             raise StepFailed(
                 f"quality gate failed ({len(verdict.blocking_failures)} blocking); "
                 f"the published database was left as it was:\n{failures}"
             )
-        return verdict, publish_marts(settings, run_id)
+        return verdict, publish_marts(settings, run_id, verdict.plan, everything)

@@ -11,7 +11,7 @@ import duckdb
 
 from de06.contracts import RAW_TABLES  # the feeds' tables and the ingest's own
 from de06.defs.dbt import RAW_GROUP, SETTINGS, WRITER_POOL, mart_keys
-from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts
+from de06.pipeline import gate, gate_for_run, ingest_landing, publish_marts, writer_lock
 from de06.quality import Suite, load_suites
 
 
@@ -122,12 +122,13 @@ quality_checks = [
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     # the checks of this run gate publishing; suites not yet validated in this run run now
-    result = gate_for_run(SETTINGS, context.run_id)
-    if not result.passed:
-        failures = "; ".join(o.describe() for o in result.blocking_failures)
-        raise dg.Failure(f"quality gate failed, nothing published: {failures}")
-    with retry_when_locked():
-        published = publish_marts(SETTINGS, context.run_id)
+    # under one writer lock: the publish writes what the gate checked
+    with retry_when_locked(), writer_lock(SETTINGS):
+        result = gate_for_run(SETTINGS, context.run_id)
+        if not result.passed:
+            failures = "; ".join(o.describe() for o in result.blocking_failures)
+            raise dg.Failure(f"quality gate failed, nothing published: {failures}")
+        published = publish_marts(SETTINGS, context.run_id, result.plan)
     return dg.MaterializeResult(
         metadata={
             "path": str(published.path),
