@@ -11,6 +11,8 @@ memory (the child and everything it starts) are measured:
   d      the floor: ``bench_floor.sql``, one hand-written script computing the dossier figures
          of the marts straight from the files
   c      the new month: ``de06 ingest`` of its files, then ``de06 dbt run`` (incremental)
+  r0, rm, rd  ``de06 refresh`` end to end, step by step: the first refresh, a held-back month,
+         its last day (``bench_refresh``)
 
 Then (b) and (d) are compared figure by figure; the benchmark fails if they differ. Ratios:
 (a)/(a0), (b)/(d) and (c)/(b).
@@ -18,6 +20,7 @@ Then (b) and (d) are compared figure by figure; the benchmark fails if they diff
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import resource
@@ -34,6 +37,7 @@ import duckdb
 
 from de06 import project_vars
 from de06.bench import fresh_home, home_env
+from de06.bench_refresh import refresh_lines, refreshes
 from de06.generate import GenerateConfig, generate
 from de06.settings import Settings
 
@@ -177,14 +181,22 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> t
     return seconds, usage.ru_maxrss / 1024
 
 
-def _split_new_month(data: Path, history: Path, new_month: Path, last: str) -> None:
-    """Move the dossier files into history/ and new_month/ (the last month's)."""
-    for folder in (history, new_month):
+def _split_new_month(
+    data: Path, history: Path, new_month: Path, held: Path, month: str, last: str
+) -> None:
+    """Move the dossier files into history/, new_month/ (``month``'s) and held/ (``last``'s,
+    the held-back month of the refresh steps)."""
+    for folder in (history, new_month, held):
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
     for path in sorted((data / "dossiers").glob("*.parquet")):
-        target = new_month if path.stem.endswith(last) else history
+        target = {month: new_month, last: held}.get(path.stem[-7:], history)
         path.rename(target / path.name)
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _parquet_rows(files: list[Path]) -> int:
@@ -229,19 +241,31 @@ def floor_script() -> Path:
     return Path(str(resources.files("de06") / "bench_floor.sql"))
 
 
-def bench_scale(
-    root: Path, config: GenerateConfig, log: Callable[[str], None] = print
-) -> dict[str, object]:
-    """Generate, then run and measure steps a0, a, b, d, c; return the figures."""
-    root = root.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    data, history, new_month = root / "generated", root / "history", root / "new_month"
+def _generate(root: Path, config: GenerateConfig, log: Callable[[str], None]) -> list[str]:
+    """Generate the data set and split its dossier files: history/, new_month/ (the month
+    before the last), held_back/ (the last). Returns the months, as YYYY-MM."""
+    data = root / "generated"
     shutil.rmtree(data, ignore_errors=True)
     started = time.perf_counter()
     summary = generate(Settings.from_env().seeds_dir, data, config)
-    last = str(summary["months"][1])  # type: ignore[index]
-    _split_new_month(data, history, new_month, last)
+    first_month = dt.date.fromisoformat(str(summary["months"][0]) + "-01")  # type: ignore[index]
+    months = [_add_months(first_month, n).strftime("%Y-%m") for n in range(config.months)]
+    _split_new_month(
+        data, root / "history", root / "new_month", root / "held_back", months[-2], months[-1]
+    )
     log(f"  generated {config.months} months in {time.perf_counter() - started:.0f} s")
+    return months
+
+
+def bench_scale(
+    root: Path, config: GenerateConfig, log: Callable[[str], None] = print
+) -> dict[str, object]:
+    """Generate, then run and measure steps a0, a, b, d, c, r0, rm, rd; return the figures."""
+    root = root.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    data, history, new_month = root / "generated", root / "history", root / "new_month"
+    months = _generate(root, config, log)
+    last = months[-2]  # the new month of step (c); the month after it is held back
 
     settings = fresh_home(root, "home")
     home, env = settings.home, home_env(settings)  # with the memory limit every step shares
@@ -306,7 +330,10 @@ def bench_scale(
     step("c1", f"new month {last}: ingest", [de06, "ingest", str(new_month)], new_rows)
     step("c", f"new month {last}: dbt run (incremental)", [de06, "dbt", "run"], new_rows)
     slowest["c"] = slowest_models(settings.dbt_target_dir / "run_results.json")
+    summaries = refreshes(step, de06, settings.landing_dir, root, months[-1])
     figures = _figures(config, steps, agreements, slowest, settings.warehouse_db)
+    figures["refresh"] = summaries
+    figures["published_mb"] = settings.published_db.stat().st_size / 2**20
     return figures  # floor.duckdb stays, with the floor's tables, for a look at any difference
 
 
@@ -337,7 +364,7 @@ def _figures(
         next(s for s in steps if s.name == n) for n in ("a0", "a", "b", "d", "c1", "c")
     )
     return {
-        "dossiers": config.dossiers_per_month * (config.months - 1),
+        "dossiers": config.dossiers_per_month * (config.months - 2),
         "dossier_rows": a.rows,
         "new_month_rows": c.rows,
         "config": asdict(config),
@@ -381,6 +408,9 @@ def report(figures: dict[str, object]) -> str:
         f"         with its ingest:             {ratios['incremental_with_ingest_vs_full_build']:.2f}",
         f"peak memory of any step: {figures['peak_mb']:,.0f} MB (target < 8,192 at 50 M dossiers)",
     ]
+    refresh = figures.get("refresh")
+    if isinstance(refresh, dict):
+        lines += refresh_lines(steps, refresh)
     slowest = figures["slowest_models"]
     assert isinstance(slowest, dict)
     for name, models in slowest.items():

@@ -60,8 +60,13 @@ def _cmd_ingest(settings: Settings, args: argparse.Namespace) -> int:
     missing = [p for p in paths if not p.exists()]
     for p in missing:
         print(f"de06 ingest: {p}: no such file or folder", file=sys.stderr)
-    with writer_lock(settings):
-        reports = ingest(settings, [p for p in paths if p.exists()], reload=args.reload)
+    from de06.progress import Progress
+
+    progress = Progress(quiet=args.quiet)
+    with writer_lock(settings), progress.step("ingest", f"{len(paths)} path(s)"):
+        reports = ingest(
+            settings, [p for p in paths if p.exists()], reload=args.reload, progress=progress
+        )
     _print_reports(reports)
     if not reports:
         print("de06 ingest: no feed files found (CSV, XLSX, Parquet)", file=sys.stderr)
@@ -140,32 +145,11 @@ def _cmd_report(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _refresh(settings: Settings, full_refresh: bool = False) -> int:
-    from de06.pipeline import StepFailed, refresh
-
-    try:
-        result = refresh(settings, full_refresh=full_refresh)
-    except StepFailed as exc:
-        print(f"\nde06 refresh FAILED: {exc}", file=sys.stderr)
-        return 1
-    print("Loaded:" if result.reports else "Nothing waiting in the landing folder.")
-    _print_reports(result.reports)
-    gate = result.gate
-    assert gate is not None and result.published is not None
-    print(
-        f"Quality gate passed: {len(gate.outcomes)} expectations, {len(gate.warnings)} warning(s)"
-    )
-    for warning in gate.warnings:
-        print("  - " + warning.describe())
-    total = sum(result.published.tables.values())
-    print(
-        f"Published {len(result.published.tables)} marts ({total} rows) to {result.published.path}"
-    )
-    return 0
-
-
 def _cmd_refresh(settings: Settings, args: argparse.Namespace) -> int:
-    return _refresh(settings, full_refresh=args.full_refresh)
+    from de06.cli_refresh import refresh_and_report
+
+    summary = Path(args.summary_json) if args.summary_json else None
+    return refresh_and_report(settings, args.full_refresh, args.quiet, summary)
 
 
 def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
@@ -191,7 +175,9 @@ def _cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         written = as_payload(settings.landing_dir, settings.seeds_dir, f"seed{args.seed}")
         print(f"    provincial dossiers after 1 July 2025 as sync payload: {len(written)} files")
     print("2/3 Refreshing: ingest, dbt build, quality gate, publish ...")
-    status = _refresh(settings)
+    from de06.cli_refresh import refresh_and_report
+
+    status = refresh_and_report(settings, quiet=args.quiet)
     if status != 0:
         return status
     from de06.pipeline import run_dbt, writer_lock
@@ -327,11 +313,11 @@ def _bench_scale(root: Path, args: argparse.Namespace) -> int:
 
     per_month = max(1, round(args.dossiers / args.months))
     config = GenerateConfig(
-        seed=args.seed, months=args.months + 1, dossiers_per_month=per_month, csv_months=0
+        seed=args.seed, months=args.months + 2, dossiers_per_month=per_month, csv_months=0
     )
     print(
         f"Benchmark: {per_month * args.months:,} dossiers over {args.months} months, then one "
-        f"more month, in {root}"
+        f"more month, then the refresh of a held-back month and its last day, in {root}"
     )
     figures = bench_scale(root, config)
     name = f"bench_scale_{per_month * args.months}.json"
@@ -365,6 +351,7 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
     demo.add_argument("--seed", type=int, default=6)
     demo.add_argument("--fresh", action="store_true", help="start from an empty warehouse")
     demo.add_argument("--payload", action="store_true", help=PAYLOAD_HELP)
+    demo.add_argument("--quiet", action="store_true", help="no progress (results only)")
     demo.set_defaults(func=_cmd_demo)
     ing = sub.add_parser("ingest", help="load feed files (CSV, XLSX, Parquet) into the raw layer")
     ing.add_argument("paths", nargs="+", help="files or folders")
@@ -374,6 +361,7 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
         help="load files again whose bytes were loaded before (the new load wins): after an "
         "override seed or a reference change settles rows the first load refused",
     )
+    ing.add_argument("--quiet", action="store_true", help="no progress (results only)")
     ing.set_defaults(func=_cmd_ingest)
     ref = sub.add_parser("refresh", help="ingest the landing folder, build, check, publish")
     ref.add_argument(
@@ -382,6 +370,8 @@ def _add_pipeline_commands(sub: Subparsers) -> None:
         help="rebuild the incremental dossier models from all of raw (after a change to their "
         "columns or to the reference seeds)",
     )
+    ref.add_argument("--quiet", action="store_true", help="no progress (results only)")
+    ref.add_argument("--summary-json", help="also write the refresh's figures to this file")
     ref.set_defaults(func=_cmd_refresh)
     gen = sub.add_parser("generate", help="write synthetic feeds (deterministic per seed)")
     gen.add_argument(

@@ -22,6 +22,7 @@ from typing import Any
 
 from de06.faults import machine_fault
 from de06.ingest import FileReport, ingest, iter_feed_files
+from de06.progress import Progress
 from de06.publish import PublishResult, publish
 from de06.publish_plan import PublishPlan, plan
 from de06.quality import GateResult, Suite, load_suites, run_gate, stored_results
@@ -104,7 +105,7 @@ def run_dbt(settings: Settings, args: Sequence[str], check: bool = True) -> int:
     return proc.returncode
 
 
-def ingest_landing(settings: Settings) -> list[FileReport]:
+def ingest_landing(settings: Settings, progress: Progress | None = None) -> list[FileReport]:
     """Load what waits in the landing folder and move each file to the archive."""
     settings.ensure_dirs()
     # listed, loaded and archived under the lock: a run that waited for another one finds
@@ -113,7 +114,7 @@ def ingest_landing(settings: Settings) -> list[FileReport]:
         files = list(iter_feed_files([settings.landing_dir]))
         if not files:
             return []
-        reports = ingest(settings, files)
+        reports = ingest(settings, files, progress=progress)
         stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
         for report in reports:
             # a file already loaded is archived too, not deleted: a run killed after its load
@@ -146,6 +147,7 @@ def build(
     select: Sequence[str] = (),
     full_refresh: bool = False,
     on_built: Callable[[], object] | None = None,
+    quiet: bool = False,
 ) -> None:
     """``dbt build`` (seeds, models, data tests; not the unit tests: ``refresh_build_args``) on
     the warehouse.
@@ -159,6 +161,8 @@ def build(
         args = ["build", *refresh_build_args()] + (["--select", *select] if select else [])
         if full_refresh:
             args.append("--full-refresh")
+        if quiet:
+            args.append("--quiet")  # errors only
         with spark_build(settings, force_export=full_refresh):
             run_dbt(settings, args)
             if on_built is not None:
@@ -282,6 +286,7 @@ class RefreshResult:
     reports: list[FileReport] = field(default_factory=list)
     gate: GateResult | None = None
     published: PublishResult | None = None
+    steps: list[tuple[str, float]] = field(default_factory=list)  # (step, seconds)
 
 
 def refresh(
@@ -289,6 +294,7 @@ def refresh(
     run_id: str | None = None,
     full_refresh: bool = False,
     on_built: Callable[[], object] | None = None,
+    progress: Progress | None = None,
 ) -> RefreshResult:
     """The scheduled job: ingest landing, build, gate, publish only if the gate passes.
     ``on_built`` is called once dbt's build is done on the target's engine: on Spark, before
@@ -297,29 +303,36 @@ def refresh(
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
+    progress = progress or Progress(quiet=True)
+    result.steps = progress.steps
     # one lock from the ingest through the publish: no other writer between the build, the
     # gate that checks it and the publish of what the gate checked
     with writer_lock(settings):
-        result.reports = ingest_landing(settings)
-        build(settings, full_refresh=full_refresh, on_built=on_built)
+        with progress.step("ingest", f"the landing folder {settings.landing_dir}"):
+            result.reports = ingest_landing(settings, progress)
+        with progress.step("build", "dbt build" + (" --full-refresh" if full_refresh else "")):
+            build(settings, full_refresh=full_refresh, on_built=on_built, quiet=progress.quiet)
         result.gate, result.published = check_and_publish(
-            settings, result.run_id, everything=full_refresh
+            settings, result.run_id, everything=full_refresh, progress=progress
         )
     return result
 
 
 def check_and_publish(
-    settings: Settings, run_id: str, everything: bool = False
+    settings: Settings, run_id: str, everything: bool = False, progress: Progress | None = None
 ) -> tuple[GateResult, PublishResult]:
     """Run the gate; publish only if no blocking expectation failed, else raise StepFailed.
     Under one writer lock: nothing can change the marts between the gate and the publish, which
     writes what the gate checked (its plan). ``everything``: every row checked and published."""
+    progress = progress or Progress(quiet=True)
     with writer_lock(settings):
-        verdict = gate(settings, run_id, everything=everything)
+        with progress.step("gate", "every row" if everything else "what changed"):
+            verdict = gate(settings, run_id, everything=everything)
         if not verdict.passed:
             failures = "\n".join("  - " + o.describe() for o in verdict.blocking_failures)
             raise StepFailed(
                 f"quality gate failed ({len(verdict.blocking_failures)} blocking); "
                 f"the published database was left as it was:\n{failures}"
             )
-        return verdict, publish_marts(settings, run_id, verdict.plan, everything)
+        with progress.step("publish", str(settings.published_db)):
+            return verdict, publish_marts(settings, run_id, verdict.plan, everything)

@@ -19,8 +19,9 @@ from de06.generate import GenerateConfig
 
 pytestmark = pytest.mark.slow
 
+# three months of history, the new month of (c), the held-back month of the refreshes
 CONFIG = GenerateConfig(
-    seed=21, start_month="2025-02", months=4, dossiers_per_month=700, csv_months=0
+    seed=21, start_month="2025-02", months=5, dossiers_per_month=700, csv_months=0
 )
 
 
@@ -34,9 +35,10 @@ def test_every_step_is_measured(bench: tuple[Path, dict[str, object]]) -> None:
     _, figures = bench
     steps = figures["steps"]
     assert isinstance(steps, list)
-    assert [s["name"] for s in steps] == ["a0", "a", "b", "d", "c1", "c"]
+    assert [s["name"] for s in steps] == ["a0", "a", "b", "d", "c1", "c", "r0", "rm", "rd"]
     for s in steps:
-        assert s["seconds"] > 0 and s["peak_mb"] > 50 and s["rows"] > 0, s
+        assert s["seconds"] > 0 and s["peak_mb"] > 50, s
+        assert s["rows"] > 0 or s["name"] == "r0", s  # the first refresh loads nothing
     # the history: 3 months of 700 dossiers, with earlier versions and the portal's copy
     assert figures["dossiers"] == 2100
     assert 2 * 2100 < figures["dossier_rows"] < 3 * 2100  # type: ignore[operator]
@@ -129,3 +131,25 @@ def test_a_changed_or_missing_figure_is_caught(
     assert reconciliation.only_in_warehouse == reconciliation_before.only_in_warehouse + 1
     assert reconciliation.differing == reconciliation_before.differing
     assert not reconciliation.agrees
+
+
+def test_the_refreshes_are_measured_step_by_step(bench: tuple[Path, dict[str, object]]) -> None:
+    """r0 publishes a new file; the month and the day then write only what changed, and load
+    exactly the rows held back for them (counted here from the files)."""
+    root, figures = bench
+    refresh = figures["refresh"]
+    assert isinstance(refresh, dict) and set(refresh) == {"r0", "rm", "rd"}
+    for summary in refresh.values():
+        assert set(summary["steps"]) == {"ingest", "build", "gate", "publish"}
+        assert all(seconds >= 0 for seconds in summary["steps"].values())
+    first, month, day = refresh["r0"], refresh["rm"], refresh["rd"]
+    assert not first["publish_incremental"] and first["rows_accepted"] == 0
+    assert first["rows_written"] == first["rows_published"]
+    for part, summary in (("held_month", month), ("held_day", day)):
+        rows = sum(pq.read_metadata(p).num_rows for p in (root / part).glob("*.parquet"))
+        assert rows > 0 and summary["rows_read"] == rows, part
+        assert summary["publish_incremental"]
+        assert 0 < summary["rows_written"] < summary["rows_published"]
+        assert "raw.dossiers" in summary["suites_checked"]
+    # the day's versions are those of one day of receipt: fewer than the month's
+    assert day["rows_read"] < month["rows_read"]

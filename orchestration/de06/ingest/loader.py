@@ -20,6 +20,7 @@ from de06.ingest.files import SUFFIXES, detect_feed, file_hash, iter_feed_files
 from de06.ingest.ledger import Ledger
 from de06.ingest.sqltext import duckdb_path, nfc
 from de06.ingest.verdicts import FileReport, IngestError, Problem, file_verdict
+from de06.progress import Progress
 from de06.reference import load_reference
 from de06.settings import Settings
 from de06.warehouse import connect
@@ -97,6 +98,13 @@ FEED_LOADS: dict[str, FeedLoad] = {
 }
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # ``load`` says why
+
+
 class Loader:
     """Loads files into the raw layer over one write connection."""
 
@@ -105,8 +113,10 @@ class Loader:
         settings: Settings,
         con: duckdb.DuckDBPyConnection | None = None,
         reload: bool = False,
+        progress: Progress | None = None,
     ) -> None:
         self.settings = settings
+        self.progress = progress or Progress(quiet=True)
         # load files again whose bytes were loaded before (a later load wins, as in every feed):
         # after an override or a reference change settles rows the first load refused
         self.reload = reload
@@ -123,25 +133,40 @@ class Loader:
 
     def load_all(self, paths: Iterable[Path]) -> list[FileReport]:
         """Load files in order; consecutive Parquet files go through ``load_parquet``
-        together, consecutive sync-payload files (``dvcqg__…``) through ``load_payloads``."""
+        together, consecutive sync-payload files (``dvcqg__…``) through ``load_payloads``.
+        Progress is told in bytes of the files (what the loads' time follows)."""
+        paths = list(paths)
+        sizes = {p: _size(p) for p in paths}
+        total = sum(sizes.values())
         reports: list[FileReport] = []
+
+        def done(batch: list[FileReport]) -> None:
+            reports.extend(batch)
+            loaded = sum(sizes.get(r.path, 0) for r in reports)
+            rows = sum(r.rows_read for r in reports)
+            self.progress.update(
+                loaded, total, f"{len(reports):,} of {len(paths):,} files, {rows:,} rows read"
+            )
+
         pending: list[Path] = []
         payloads: list[Path] = []
         for path in paths:
             if path.suffix.lower() == ".parquet":
-                reports += self.load_payloads(payloads)
+                done(self.load_payloads(payloads))
                 payloads = []
                 pending.append(path)
                 continue
-            reports += self.load_parquet(pending)
+            done(self.load_parquet(pending))
             pending = []
             if _is_payload(path):
                 payloads.append(path)
                 continue
-            reports += self.load_payloads(payloads)
+            done(self.load_payloads(payloads))
             payloads = []
-            reports.append(self.load(path))
-        return reports + self.load_parquet(pending) + self.load_payloads(payloads)
+            done([self.load(path)])
+        done(self.load_parquet(pending))
+        done(self.load_payloads(payloads))
+        return reports
 
     def load_payloads(self, paths: list[Path]) -> list[FileReport]:
         """Load sync-payload files together (``PAYLOAD_BATCH_FILES`` at a time): one read of
@@ -402,11 +427,12 @@ def ingest(
     paths: Iterable[Path],
     con: duckdb.DuckDBPyConnection | None = None,
     reload: bool = False,
+    progress: Progress | None = None,
 ) -> list[FileReport]:
     """Load every feed file under ``paths``; returns one report per file. ``reload``: load
     again files whose bytes were loaded before (the new load wins)."""
     settings.ensure_dirs()
-    loader = Loader(settings, con, reload)
+    loader = Loader(settings, con, reload, progress)
     try:
         return loader.load_all(iter_feed_files(paths))
     finally:

@@ -7,9 +7,11 @@ A suite says in its JSON how it can be scoped (``"scope"``):
   holds the rows the published file holds, and those passed the gate of the run that published
   them: no publish writes what its gate did not check. A mart with no changed partition is not
   checked again.
-- ``{"by": "load", "column": "_load_id"}`` (raw and staging): the rows of loads after the
-  newest load the suite last passed on (``quality.gate_marks``). A row, once loaded, does not
-  change (a later version is a new row), so a row that passed once still passes.
+- ``{"by": "load", "column": "_load_id", "feed": "dossiers"}`` (raw and staging): the rows of
+  loads after the newest load the suite last passed on (``quality.gate_marks``); with no new
+  load of its feed (``raw.load_files.feed``; any feed when none is named), nothing to check.
+  A row, once loaded, does not change (a later version is a new row), so a row that passed
+  once still passes.
 - none: every row.
 
 An expectation that must see the whole table (a row count, a comparison with the month before)
@@ -94,11 +96,19 @@ def partition_scope(name: str, table: str, plan: PublishPlan | None) -> Scope:
 
 
 def load_scope(
-    con: duckdb.DuckDBPyConnection, name: str, table: str, column: str, everything: bool
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    table: str,
+    setting: dict[str, str],
+    everything: bool,
 ) -> Scope:
-    # the newest load of any feed (the load log is small; the table may be a view over
-    # tens of millions of rows)
-    row = con.execute("select max(load_id) from raw.load_files").fetchone()
+    # the newest load of the suite's feed, or of any (the load log is small; the table may be a
+    # view over tens of millions of rows)
+    column, feed = setting["column"], setting.get("feed")
+    row = con.execute(
+        "select max(load_id) from raw.load_files where $feed is null or feed = $feed",
+        {"feed": feed},
+    ).fetchone()
     newest = None if not row or row[0] is None else int(row[0])
     mark_row = con.execute(
         "select through_load_id from quality.gate_marks where suite = ?", [name]
@@ -135,7 +145,7 @@ def scopes(
         elif by == "partition":
             scope = partition_scope(name, table, plan)
         elif by == "load":
-            scope = load_scope(con, name, table, (setting or {})["column"], everything)
+            scope = load_scope(con, name, table, setting or {}, everything)
         else:
             raise ValueError(f"suite {name}: unknown scope {setting}")
         schema, relation = table.split(".", 1)
