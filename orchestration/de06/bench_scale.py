@@ -277,10 +277,11 @@ def bench_scale(
     steps: list[Step] = []
 
     def step(name: str, label: str, cmd: list[str], rows: int) -> Step:
+        log(f"▶ {name:<3} {label} ({rows:,} rows; its output: {logs / name}.log)")
         seconds, peak = run_measured(cmd, env, home, logs / f"{name}.log")
         measured = Step(name, label, seconds, peak, rows)
         steps.append(measured)
-        log(f"  {name:<3} {label:<44} {seconds:8.1f} s {peak:8.0f} MB")
+        log(f"✓ {name:<3} {label:<44} {seconds:8.1f} s {peak:8.0f} MB")
         return measured
 
     run_measured(

@@ -319,7 +319,9 @@ def _bench_scale(root: Path, args: argparse.Namespace) -> int:
         f"Benchmark: {per_month * args.months:,} dossiers over {args.months} months, then one "
         f"more month, then the refresh of a held-back month and its last day, in {root}"
     )
-    figures = bench_scale(root, config)
+    figures = bench_scale(
+        root, config, log=(lambda _: None) if args.quiet else lambda m: print(m, flush=True)
+    )
     name = f"bench_scale_{per_month * args.months}.json"
     (root / name).write_text(json.dumps(figures, indent=2))
     print(report(figures))
@@ -431,6 +433,7 @@ def _add_operator_commands(sub: Subparsers) -> None:
         help="scale: dossiers over --months (then one more month arrives); payload: dossiers "
         "after July 2025",
     )
+    bench.add_argument("--quiet", action="store_true", help="scale: the figures only, no steps")
     bench.set_defaults(func=_cmd_bench)
 
 
