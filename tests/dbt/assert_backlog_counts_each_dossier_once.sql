@@ -1,11 +1,19 @@
 -- The overdue backlog counts every open overdue dossier once: at each month end, the nation's
 -- backlog equals the number of distinct dossiers received before the end, past due at it and
--- not closed by then (recounted here directly), and the provinces add up to the nation.
+-- not closed by then (recounted here directly), and the provinces add up to the nation. The
+-- month ends from the earliest month a dossier changed since the dossier tests last passed was
+-- received in (macros/test_scope.sql), else every month end.
+{%- set changed = dossier_months_changed_since_tested(
+    ref('stg_dossier_feed__dossier_versions'), 'snapshot_month'
+) %}
 with
 
 backlog as (
 
     select * from {{ ref('int_dossier_backlog__month_ends') }}
+    {%- if changed is not none %}
+    where {{ changed }}
+    {%- endif %}
 
 ),
 

@@ -1,5 +1,10 @@
 -- The ingest marks the versions it replaces: every dossier keeps exactly one unmarked (current)
--- version, and no other version of it is newer.
+-- version, and no other version of it is newer. The dossiers with a version loaded or marked
+-- since the dossier tests last passed (macros/test_scope.sql), else every dossier.
+{%- set versions = ref('stg_dossier_feed__dossier_versions') %}
+{%- set changed = dossiers_changed_since_tested(
+    versions, ['source_system', 'dossier_id'], ['load_id', 'superseded_by_load_id']
+) %}
 with
 
 per_dossier as (
@@ -10,7 +15,10 @@ per_dossier as (
         count(*) filter (where superseded_by_load_id is null) as n_current,
         max(updated_at) as newest_updated_at,
         max(updated_at) filter (where superseded_by_load_id is null) as current_updated_at
-    from {{ ref('stg_dossier_feed__dossier_versions') }}
+    from {{ versions }}
+    {%- if changed is not none %}
+    where {{ changed }}
+    {%- endif %}
     group by source_system, dossier_id
 
 )

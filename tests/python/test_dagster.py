@@ -414,9 +414,7 @@ def test_two_overlapping_runs_both_succeed(
         with dg.DagsterInstance.get() as instance:
             return bool(
                 instance.get_runs(
-                    dg.RunsFilter(
-                        tags={"started_by": name}, statuses=[dg.DagsterRunStatus.STARTED]
-                    )
+                    dg.RunsFilter(tags={"started_by": name}, statuses=[dg.DagsterRunStatus.STARTED])
                 )
             )
 

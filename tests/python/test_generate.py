@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from de06.generate import GenerateConfig, generate
 from de06.reference import load_reference
@@ -19,6 +20,7 @@ def _tables(folder: Path) -> dict[str, object]:
     return {p.name: pq.read_table(p) for p in sorted((folder / "dossiers").glob("*.parquet"))}
 
 
+@pytest.mark.slow  # three data sets generated (3 s): out of the fast loop
 def test_same_seed_same_data_other_seed_other_data(settings: Settings, tmp_path: Path) -> None:
     generate(settings.seeds_dir, tmp_path / "a", SMALL)
     generate(settings.seeds_dir, tmp_path / "b", SMALL)

@@ -135,6 +135,7 @@ def test_the_nothing_lost_check_names_a_file_that_lost_rows(tmp_path: Path) -> N
     assert not result.passed and "nothing lost" in lost.describe()
 
 
+@pytest.mark.slow  # a process of its own importing GX (4 s): out of the fast loop
 def test_great_expectations_imports_in_a_python_c_process_with_pyspark_installed() -> None:
     """pyspark (the spark target's) is installed beside GX; a bare `import great_expectations`
     in a `python -c` process ends it with exit 0 halfway (pyspark's Connect check), which made a

@@ -1,0 +1,85 @@
+"""dbt's dossier tests check the dossiers loaded since they last passed (macros/test_scope.sql).
+
+On a copy of the session's warehouse (its refresh passed every test: the mark is its newest
+load), one dossier of int_dossiers__enriched is duplicated as a row of a new load, another as a
+row of an old one. The scoped tests find the first; the second only once every row is tested
+(no mark), which is also what a full refresh, a month range or a code change gets.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from conftest import Built, make_settings
+from de06.pipeline import run_dbt
+
+SCOPED = [
+    "int_dossiers__current",
+    "int_dossiers__enriched",
+    "int_dossier_reconciliation__pairs",
+    "tag:dossier_scope",
+]
+UNIQUE_ENRICHED = "unique_combination_of_columns_int_dossiers__enriched_source_system__dossier_id"
+
+
+def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
+    built: Built, tmp_path: Path
+) -> None:
+    settings = make_settings(tmp_path / "home")
+    settings.ensure_dirs()
+    shutil.copy2(built.settings.warehouse_db, settings.warehouse_db)
+
+    def query(sql: str) -> list[tuple]:
+        with duckdb.connect(str(settings.warehouse_db)) as con:
+            return con.execute(sql).fetchall()
+
+    def mark() -> tuple:
+        return query("select through_load_id, invocation_id from intermediate.dossier_test_marks")[
+            0
+        ]
+
+    def test() -> dict[str, tuple[str, int]]:
+        run_dbt(settings, ["test", "--select", *SCOPED], check=False)
+        results = json.loads((settings.dbt_target_dir / "run_results.json").read_text())
+        return {
+            r["unique_id"].split(".")[2]: (r["status"], r["failures"])
+            for r in results["results"]
+            if r["unique_id"].startswith("test.")
+        }
+
+    [(newest,)] = query("select max(load_id) from raw.load_files")
+    through, first_invocation = mark()
+    assert through == newest  # the session's refresh passed every test
+    dossiers = query(
+        "select dossier_id from intermediate.int_dossiers__enriched order by dossier_id limit 2"
+    )
+    for (dossier_id,), load_id in zip(dossiers, (newest + 1, 1), strict=True):
+        query(
+            "insert into intermediate.int_dossiers__enriched select * replace "
+            f"({load_id} as load_id) from intermediate.int_dossiers__enriched "
+            f"where dossier_id = '{dossier_id}' limit 1"
+        )
+
+    scoped = test()
+    # the new load's duplicate, not the old one's
+    # and a test that is not scoped sees both: the monthly counts hold two dossiers too many
+    assert {n: r for n, r in scoped.items() if r[0] != "pass"} == {
+        UNIQUE_ENRICHED: ("fail", 1),
+        "assert_months_hold_every_dossier": ("fail", 1),
+    }
+    assert mark() == (through, first_invocation)  # a failed test does not move the mark
+
+    query(f"delete from intermediate.int_dossiers__enriched where load_id = {newest + 1}")
+    mended = test()
+    # the scoped tests pass (the old duplicate is not theirs to see): the mark is written again
+    assert {n: r for n, r in mended.items() if r[0] != "pass"} == {
+        "assert_months_hold_every_dossier": ("fail", 1),
+    }
+    assert mark()[1] != first_invocation
+
+    query("drop table intermediate.dossier_test_marks")  # no mark: every row
+    assert test()[UNIQUE_ENRICHED] == ("fail", 1)  # the old load's duplicate
