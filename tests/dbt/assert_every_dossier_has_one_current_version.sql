@@ -3,7 +3,7 @@
 -- since the dossier tests last passed (macros/test_scope.sql), else every dossier.
 {%- set versions = ref('stg_dossier_feed__dossier_versions') %}
 {%- set changed = dossiers_changed_since_tested(
-    versions, ['source_system', 'dossier_id'], ['load_id', 'superseded_by_load_id']
+    versions, ['source_system', 'dossier_id'], ['load_id', 'superseded_by_load_id'], ['received_at']
 ) %}
 with
 

@@ -1,9 +1,10 @@
 """dbt's dossier tests check the dossiers loaded since they last passed (macros/test_scope.sql).
 
-On a copy of the session's warehouse (its refresh passed every test: the mark is its newest
-load), one dossier of int_dossiers__enriched is duplicated as a row of a new load, another as a
-row of an old one. The scoped tests find the first; the second only once every row is tested
-(no mark), which is also what a full refresh, a month range or a code change gets.
+On a copy of the session's warehouse (its refresh passed every test: each test's mark is its
+newest load), one dossier of int_dossiers__enriched is duplicated as a row of a new load,
+another as a row of an old one. The scoped test finds the first; the second when the run
+recomputes its month, or once every row is tested (no mark: also a full refresh or a change to
+the test's code).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ SCOPED = [
     "tag:dossier_scope",
 ]
 UNIQUE_ENRICHED = "unique_combination_of_columns_int_dossiers__enriched_source_system__dossier_id"
+CURRENT = "unique_combination_of_columns_int_dossiers__current_source_system__dossier_id"
 
 
 def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
@@ -37,13 +39,15 @@ def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
         with duckdb.connect(str(settings.warehouse_db)) as con:
             return con.execute(sql).fetchall()
 
-    def mark() -> tuple:
-        return query("select through_load_id, invocation_id from intermediate.dossier_test_marks")[
-            0
-        ]
+    def mark(test: str = UNIQUE_ENRICHED) -> tuple:
+        [row] = query(
+            "select through_load_id, invocation_id from intermediate.dossier_test_marks "
+            f"where split_part(test_id, '.', 3) = '{test}'"  # test.de06.<name>[.<hash>]
+        )
+        return row
 
-    def test() -> dict[str, tuple[str, int]]:
-        run_dbt(settings, ["test", "--select", *SCOPED], check=False)
+    def test(*args: str) -> dict[str, tuple[str, int]]:
+        run_dbt(settings, ["test", "--select", *SCOPED, *args], check=False)
         results = json.loads((settings.dbt_target_dir / "run_results.json").read_text())
         return {
             r["unique_id"].split(".")[2]: (r["status"], r["failures"])
@@ -51,34 +55,38 @@ def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
             if r["unique_id"].startswith("test.")
         }
 
+    def failing(results: dict[str, tuple[str, int]]) -> dict[str, tuple[str, int]]:
+        return {name: result for name, result in results.items() if result[0] != "pass"}
+
     [(newest,)] = query("select max(load_id) from raw.load_files")
     through, first_invocation = mark()
     assert through == newest  # the session's refresh passed every test
-    dossiers = query(
-        "select dossier_id from intermediate.int_dossiers__enriched order by dossier_id limit 2"
+    [(new, _), (old, old_month)] = query(
+        "select dossier_id, strftime(received_month, '%Y-%m-01') "
+        "from intermediate.int_dossiers__enriched order by dossier_id limit 2"
     )
-    for (dossier_id,), load_id in zip(dossiers, (newest + 1, 1), strict=True):
+    for dossier_id, load_id in ((new, newest + 1), (old, 1)):
         query(
             "insert into intermediate.int_dossiers__enriched select * replace "
             f"({load_id} as load_id) from intermediate.int_dossiers__enriched "
             f"where dossier_id = '{dossier_id}' limit 1"
         )
 
-    scoped = test()
-    # the new load's duplicate, not the old one's
-    # and a test that is not scoped sees both: the monthly counts hold two dossiers too many
-    assert {n: r for n, r in scoped.items() if r[0] != "pass"} == {
+    # the scoped test finds the new load's duplicate, not the old one's; a test that is not
+    # scoped sees both (the monthly counts hold two dossiers too many)
+    assert failing(test()) == {
         UNIQUE_ENRICHED: ("fail", 1),
         "assert_months_hold_every_dossier": ("fail", 1),
     }
-    assert mark() == (through, first_invocation)  # a failed test does not move the mark
+    assert mark() == (through, first_invocation)  # a failed test keeps its mark
+    assert mark(CURRENT)[1] != first_invocation  # one that passed moves it
 
     query(f"delete from intermediate.int_dossiers__enriched where load_id = {newest + 1}")
-    mended = test()
-    # the scoped tests pass (the old duplicate is not theirs to see): the mark is written again
-    assert {n: r for n, r in mended.items() if r[0] != "pass"} == {
-        "assert_months_hold_every_dossier": ("fail", 1),
-    }
+    # a run that recomputes the old duplicate's month (a Dagster partition) tests that month too
+    in_month = test("--vars", f"{{dossier_months_from: '{old_month}'}}")
+    assert in_month[UNIQUE_ENRICHED] == ("fail", 1)
+    # otherwise the old duplicate is not the scoped test's to see: it passes, its mark moves
+    assert failing(test()) == {"assert_months_hold_every_dossier": ("fail", 1)}
     assert mark()[1] != first_invocation
 
     query("drop table intermediate.dossier_test_marks")  # no mark: every row
