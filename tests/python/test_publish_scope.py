@@ -231,3 +231,14 @@ def test_raw_suites_check_the_loads_after_the_last_they_passed(
         con.execute("update raw.dossiers set channel = 'online' where dossier_id = 'D2'")
     assert scope("mended") == ("loads 2–3", True)
     assert scope("after") == ("no load after 3", True)
+    # a row slipped into a load already checked (by hand: the ingest never does) changes the
+    # load's count: that load is checked again
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute(
+            "insert into raw.dossiers select * replace ('D9' as dossier_id, 'fax' as channel) "
+            "from raw.dossiers where dossier_id = 'D1'"
+        )
+    assert scope("slipped") == ("no load after 3, and loads 1 whose rows changed", False)
+    with duckdb.connect(str(settings.warehouse_db)) as con:
+        con.execute("delete from raw.dossiers where dossier_id = 'D9'")
+    assert scope("removed") == ("no load after 3", True)

@@ -11,7 +11,8 @@ A suite says in its JSON how it can be scoped (``"scope"``):
   loads after the newest load the suite last passed on (``quality.gate_marks``); with no new
   load of its feed (``raw.load_files.feed``; any feed when none is named), nothing to check.
   A row, once loaded, does not change (a later version is a new row), so a row that passed
-  once still passes.
+  once still passes; a raw table's rows are also counted per load, and a load already checked
+  whose count changed since (a row added to it, or removed, by hand) is checked again.
 - none: every row.
 
 An expectation that must see the whole table (a row count, a comparison with the month before)
@@ -37,6 +38,11 @@ create table if not exists quality.gate_marks (
     run_id varchar not null,
     recorded_at_utc timestamp not null
 );
+create table if not exists quality.gate_mark_counts (
+    suite varchar not null,
+    load_id bigint not null,           -- a load this suite passed on, and its rows then
+    row_count bigint not null
+);
 """
 EVERY_ROW = "every row"
 
@@ -54,6 +60,7 @@ class Scope:
     digest: str = ""
     skip: bool = False
     through_load_id: int | None = None
+    counts: tuple[tuple[int, int], ...] | None = None  # a raw table's rows per load, to keep
 
     @property
     def view(self) -> str:
@@ -114,18 +121,61 @@ def load_scope(
         "select through_load_id from quality.gate_marks where suite = ?", [name]
     ).fetchone()
     mark = None if everything or not mark_row else int(mark_row[0])
+    counts, altered = _load_counts(con, name, table, column, mark)
     if mark is None or newest is None:
-        return Scope(name, table, digest=f"all-{newest}", through_load_id=newest)
-    if newest <= mark:
+        return Scope(name, table, digest=f"all-{newest}", through_load_id=newest, counts=counts)
+    if newest <= mark and not altered:
         return Scope(name, table, label=f"no load after {mark}", skip=True, digest=f"{mark}")
+    where = f"{_quote(column)} > {mark}"
+    label = f"loads {mark + 1}–{newest}" if newest > mark else f"no load after {mark}"
+    if altered:
+        where += f" or {_quote(column)} in ({', '.join(str(i) for i in altered)})"
+        label += f", and loads {', '.join(str(i) for i in altered[:6])} whose rows changed"
     return Scope(
         name,
         table,
-        f"{_quote(column)} > {mark}",
-        f"loads {mark + 1}–{newest}",
-        f"{mark}-{newest}",
-        through_load_id=newest,
+        where,
+        label,
+        f"{mark}-{newest}-{altered}",
+        through_load_id=max(newest, mark),
+        counts=counts,
     )
+
+
+def _load_counts(
+    con: duckdb.DuckDBPyConnection, name: str, table: str, column: str, mark: int | None
+) -> tuple[tuple[tuple[int, int], ...] | None, list[int]]:
+    """A raw table's rows per load, and the loads up to the mark whose count differs from the
+    one kept when the suite last passed (a row added or removed since in a load already
+    checked: checked again). A view is not counted (what it shows is counted in raw)."""
+    schema, relation = table.split(".", 1)
+    kind = con.execute(
+        "select table_type from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ?",
+        [schema, relation],
+    ).fetchone()
+    if not kind or kind[0] != "BASE TABLE":
+        return None, []
+    counts = tuple(
+        (int(load), int(rows))
+        for load, rows in con.execute(
+            f"select {_quote(column)}, count(*) from {_quote(schema)}.{_quote(relation)} "
+            "group by all order by 1"
+        ).fetchall()
+        if load is not None
+    )
+    if mark is None:
+        return counts, []
+    kept = dict(
+        con.execute(
+            "select load_id, row_count from quality.gate_mark_counts where suite = ?", [name]
+        ).fetchall()
+    )
+    now = {load: rows for load, rows in counts if load <= mark}
+    altered = sorted(
+        load for load in set(now) | set(kept) if now.get(load) != kept.get(load) and load in now
+    )
+    return counts, altered
 
 
 def scopes(
@@ -175,3 +225,13 @@ def record_marks(con: duckdb.DuckDBPyConnection, run_id: str, passed: dict[str, 
             "insert or replace into quality.gate_marks values (?, ?, ?, now() at time zone 'UTC')",
             [scope.suite, scope.through_load_id, run_id],
         )
+        if scope.counts is not None:
+            con.execute("delete from quality.gate_mark_counts where suite = ?", [scope.suite])
+            con.execute(
+                "insert into quality.gate_mark_counts select $suite, unnest($loads), unnest($rows)",
+                {
+                    "suite": scope.suite,
+                    "loads": [load for load, _ in scope.counts],
+                    "rows": [rows for _, rows in scope.counts],
+                },
+            )
