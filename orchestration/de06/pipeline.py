@@ -303,6 +303,9 @@ def refresh(
     result = RefreshResult(
         run_id or dt.datetime.now().strftime("%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     )
+    # dbt is quieted only when asked (`de06 refresh --quiet`); called without a progress, its
+    # log goes on as before
+    quiet_dbt = progress is not None and progress.quiet
     progress = progress or Progress(quiet=True)
     result.steps = progress.steps
     # one lock from the ingest through the publish: no other writer between the build, the
@@ -311,7 +314,7 @@ def refresh(
         with progress.step("ingest", f"the landing folder {settings.landing_dir}"):
             result.reports = ingest_landing(settings, progress)
         with progress.step("build", "dbt build" + (" --full-refresh" if full_refresh else "")):
-            build(settings, full_refresh=full_refresh, on_built=on_built, quiet=progress.quiet)
+            build(settings, full_refresh=full_refresh, on_built=on_built, quiet=quiet_dbt)
         result.gate, result.published = check_and_publish(
             settings, result.run_id, everything=full_refresh, progress=progress
         )
