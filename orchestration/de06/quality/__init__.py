@@ -26,7 +26,7 @@ from de06.quality.gx_duckdb import (
     enable_duckdb_sql,
     import_great_expectations,
 )
-from de06.quality.scope import EVERY_ROW, Scope, record_marks
+from de06.quality.scope import EVERY_ROW, Scope, record_marks, table_type
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 RESULTS_DDL = """
@@ -140,15 +140,6 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_"))
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    schema, name = table.split(".", 1)
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, name],
-    ).fetchone()
-    return bool(row and row[0])
-
-
 def run_gate(
     database: Path,
     quality_dir: Path,
@@ -167,7 +158,7 @@ def run_gate(
     suites = load_suites() if suites is None else suites
     quality_dir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(database), read_only=True) as con:
-        present = {s.table for s in suites if _table_exists(con, s.table)}
+        present = {s.table for s in suites if table_type(con, s.table) is not None}
     result = GateResult(run_id)
     result.scopes = {s.name: (scopes or {}).get(s.name) or Scope(s.name, s.table) for s in suites}
     checked = [s for s in suites if s.table in present and not result.scopes[s.name].skip]

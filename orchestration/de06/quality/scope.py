@@ -86,13 +86,12 @@ def partition_scope(name: str, table: str, plan: PublishPlan | None) -> Scope:
     change = plan.scope(table)
     if change is None:
         return Scope(name, table, label="unchanged since the last publish", skip=True)
-    digest = _md5(repr(sorted(state.parts.items(), key=lambda kv: str(kv[0]))))
     if change.whole or change.parts is None:
-        return Scope(name, table, digest=digest)
+        return Scope(name, table, digest=_md5(repr(sorted(state.parts.items(), key=str))))
     parts = [p for p in change.parts if p is not None and p in state.parts]
     if not parts and None not in state.parts:
         # only partitions that are gone: nothing left to check
-        return Scope(name, table, label="partitions removed only", digest=digest, skip=True)
+        return Scope(name, table, label="partitions removed only", skip=True)
     column = f"{_quote(change.partition_column or '')}::varchar"
     conditions = [f"{column} in ({', '.join(_literal(p) for p in parts)})"] if parts else []
     if None in change.parts:
@@ -148,14 +147,9 @@ def _load_counts(
     """A raw table's rows per load, and the loads up to the mark whose count differs from the
     one kept when the suite last passed (a row added or removed since in a load already
     checked: checked again). A view is not counted (what it shows is counted in raw)."""
-    schema, relation = table.split(".", 1)
-    kind = con.execute(
-        "select table_type from information_schema.tables where table_catalog = "
-        "current_database() and table_schema = ? and table_name = ?",
-        [schema, relation],
-    ).fetchone()
-    if not kind or kind[0] != "BASE TABLE":
+    if table_type(con, table) != "BASE TABLE":
         return None, []
+    schema, relation = table.split(".", 1)
     counts = tuple(
         (int(load), int(rows))
         for load, rows in con.execute(
@@ -171,11 +165,20 @@ def _load_counts(
             "select load_id, row_count from quality.gate_mark_counts where suite = ?", [name]
         ).fetchall()
     )
-    now = {load: rows for load, rows in counts if load <= mark}
-    altered = sorted(
-        load for load in set(now) | set(kept) if now.get(load) != kept.get(load) and load in now
-    )
+    altered = [load for load, rows in counts if load <= mark and kept.get(load) != rows]
     return counts, altered
+
+
+def table_type(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """``BASE TABLE`` or ``VIEW`` for ``schema.name`` in the connection's database; None when
+    there is none."""
+    schema, relation = table.split(".", 1)
+    row = con.execute(
+        "select table_type from information_schema.tables where table_catalog = "
+        "current_database() and table_schema = ? and table_name = ?",
+        [schema, relation],
+    ).fetchone()
+    return None if row is None else str(row[0])
 
 
 def scopes(
@@ -190,23 +193,16 @@ def scopes(
     out: dict[str, Scope] = {}
     for name, table, setting in suites:
         by = (setting or {}).get("by")
-        if by is None or (by == "partition" and everything):
-            scope = Scope(name, table)
+        if table_type(con, table) is None or by is None or (by == "partition" and everything):
+            scope = Scope(name, table)  # every row (a missing table: the gate reports it)
         elif by == "partition":
             scope = partition_scope(name, table, plan)
         elif by == "load":
             scope = load_scope(con, name, table, setting or {}, everything)
         else:
             raise ValueError(f"suite {name}: unknown scope {setting}")
-        schema, relation = table.split(".", 1)
-        exists = con.execute(
-            "select count(*) from information_schema.tables where table_catalog = "
-            "current_database() and table_schema = ? and table_name = ?",
-            [schema, relation],
-        ).fetchone()
-        if not exists or not exists[0]:
-            scope = Scope(name, table)  # the gate reports it missing
         if scope.where is not None:
+            schema, relation = table.split(".", 1)
             con.execute(
                 f"create or replace view quality.{_quote(scope.view)} as select * from "
                 f"{_quote(schema)}.{_quote(relation)} where {scope.where}"
