@@ -38,7 +38,7 @@ class LoadContext:
         import pyarrow as pa
 
         # a department code retired by the March 2025 merger still names its successor
-        validities = self.ref.all_validities() + self.ref.retired_agency_validities()
+        validities = self.ref.unit_validities
         table = pa.table(
             {
                 "code": [v.code for v in validities],
