@@ -310,6 +310,7 @@ def _cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 def _bench_scale(root: Path, args: argparse.Namespace) -> int:
     from de06.bench_scale import bench_scale, report
     from de06.generate import GenerateConfig
+    from de06.progress import Progress
 
     per_month = max(1, round(args.dossiers / args.months))
     config = GenerateConfig(
@@ -320,7 +321,10 @@ def _bench_scale(root: Path, args: argparse.Namespace) -> int:
         f"more month, then the refresh of a held-back month and its last day, in {root}"
     )
     figures = bench_scale(
-        root, config, log=(lambda _: None) if args.quiet else lambda m: print(m, flush=True)
+        root,
+        config,
+        log=(lambda _: None) if args.quiet else lambda m: print(m, flush=True),
+        progress=Progress(quiet=args.quiet),
     )
     name = f"bench_scale_{per_month * args.months}.json"
     (root / name).write_text(json.dumps(figures, indent=2))

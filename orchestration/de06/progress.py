@@ -61,6 +61,17 @@ class Progress:
         self._clear()
         self._write(f"✓ {name} in {seconds:.1f} s")
 
+    def begin(self, name: str) -> None:
+        """Count the time of step ``name`` from now, for ``update``, without a line of its own
+        (for a caller that prints its steps' lines itself)."""
+        self._step, self._started = name, time.monotonic()
+        self._last_line, self._last_tenth = self._started, -1
+
+    def note(self, text: str) -> None:
+        """A line of its own (over the bar, on a terminal)."""
+        self._clear()
+        self._write(text)
+
     def _clear(self) -> None:
         if self.tty and not self.quiet:
             self.stream.write("\r\033[K")

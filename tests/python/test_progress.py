@@ -77,3 +77,39 @@ def test_de06_ingest_shows_progress_unless_quiet(settings: Settings, tmp_path: P
     quiet = run("--quiet", "--reload", str(tmp_path / "feeds"))
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
     assert quiet.stdout.count("d0.csv") == 1  # the results are still printed
+
+
+def test_the_bench_tells_its_child_s_progress_and_logs_every_line(tmp_path: Path) -> None:
+    """`de06 bench scale` runs each step as a child: the child's own step lines and estimates
+    are passed on, dbt's nodes become the step's share with an estimate, and the step's log
+    keeps every line."""
+    from de06.bench_scale import ChildLines, run_measured
+
+    child = (
+        "import functools, sys\n"
+        "print = functools.partial(print, flush=True)\n"
+        "print('▶ ingest: 1 path(s)', file=sys.stderr)\n"
+        "print('  ingest:  50.0% 1 of 2 files, about 3 s left', file=sys.stderr)\n"
+        "print('12:00:01  Running with dbt=1.11')\n"
+        "for i in range(1, 5):\n"
+        "    print(f'12:00:0{i}  {i} of 4 OK created sql table model x{i} [OK in 0.1s]')\n"
+        "print('✓ ingest in 0.5 s', file=sys.stderr)\n"
+    )
+    out = io.StringIO()
+    progress = Progress(stream=out, tty=False)
+    progress.begin("a ingest")
+    log = tmp_path / "a.log"
+    seconds, peak = run_measured(
+        [sys.executable, "-c", child], dict(os.environ), tmp_path, log, ChildLines(progress)
+    )
+    told = out.getvalue().splitlines()
+    assert told[0] == "      ▶ ingest: 1 path(s)"
+    assert told[1] == "      ingest:  50.0% 1 of 2 files, about 3 s left"
+    nodes = [line.strip() for line in told if "dbt nodes" in line]
+    assert nodes[0].startswith("a ingest:  25.0% 1 of 4 dbt nodes, about ")
+    assert nodes[-1] == "a ingest: 100.0% 4 of 4 dbt nodes"
+    assert told[-1] == "      ✓ ingest in 0.5 s"
+    assert not any("Running with dbt" in line for line in told)
+    kept = log.read_text(encoding="utf-8").splitlines()
+    assert len(kept) == 8 and "Running with dbt=1.11" in kept[2]
+    assert seconds > 0 and peak > 0
