@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 
-from de06.bench import fresh_home, home_env
+from de06.bench import fresh_home, generate_apart, home_env
 from de06.bench_scale import run_measured
-from de06.generate import GenerateConfig, generate
+from de06.generate import GenerateConfig
 from de06.generate_dvcqg import write_both
 
 
@@ -25,7 +25,7 @@ def bench_payload(root: Path, config: GenerateConfig) -> dict[str, object]:
     root.mkdir(parents=True, exist_ok=True)
     data = root / "data"
     started = time.perf_counter()
-    generate(fresh_home(root, "generator").seeds_dir, data, config)
+    generate_apart(fresh_home(root, "generator").seeds_dir, data, config)
     months = sorted((data / "dossiers").glob("dossiers_provincial_*.parquet"))
     both = root / "both"
     payloads = write_both(months, fresh_home(root, "writer").seeds_dir, both, "bench")
