@@ -619,3 +619,24 @@ def test_semicolon_csv_outside_a_feed_folder(settings: Settings, tmp_path: Path)
     assert query(settings, "select numerator, denominator, value from raw.submissions") == [
         (428.0, 432.0, 99.07)
     ]
+
+
+def test_a_text_cell_is_trimmed_as_duckdb_trims_it() -> None:
+    """The loader trims a unique id only when it starts or ends with a space or is not all
+    ASCII (a copy of every id saved): the same value as DuckDB's ``trim`` for every kind of
+    space at either end (NBSP and U+3000 are spaces to it, a tab is not)."""
+    from de06.ingest.dossiers import as_text
+
+    values = [
+        None, "", " ", "   ", "\u00a0", "\u3000", "a", " a", "a ", " a ", "\u00a0a", "a\u00a0",
+        "\u3000Hà Nội\u3000", "Hà Nội", "\ta", "a\t", "\t", "x y", "ạ", " ạ ", "\u2003a",
+    ]  # fmt: skip
+    con = duckdb.connect()
+    con.execute("create table t (i int, v varchar)")
+    con.executemany("insert into t values (?, ?)", list(enumerate(values)))
+    rows = con.execute(
+        f"select i, {as_text('v', unique=True)}, nullif(trim(v), '') from t order by i"
+    ).fetchall()
+    assert [(fast, slow) for _, fast, slow in rows if fast != slow] == []
+    by_index = {i: fast for i, fast, _ in rows}
+    assert (by_index[2], by_index[10], by_index[12], by_index[14]) == (None, "a", "Hà Nội", "\ta")

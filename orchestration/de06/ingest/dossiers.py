@@ -33,9 +33,28 @@ Entry = tuple[Path, int, FileReport]  # a file, its load id, its report
 Check = tuple[str, str, str, str, str]  # condition, column, value shown, reason code, message
 
 
-def as_text(name: str) -> str:
-    """A text column's value: trimmed, blank as null."""
-    return f"nullif(trim({sql_identifier(name)}), '')"
+# text columns whose values are mostly unique (the dossier's id, the applicant's): read as
+# plain strings, not dictionaries (a function of a dictionary column runs once per value in
+# the dictionary; of one of these, once per row)
+UNIQUE_TEXT = frozenset(
+    {c.name for c in FEED.columns if c.name in FEED.key and c.type == "varchar" and not c.values}
+    | {PERSONAL}
+)
+
+
+def as_text(name: str, unique: bool = False) -> str:
+    """A text column's value: trimmed, blank as null. DuckDB's ``trim`` takes the spaces
+    (Unicode's, NBSP and U+3000 among them) off both ends and copies every string it is given;
+    for a column of ``unique`` values it is called only on a value that starts or ends with a
+    space or is not all ASCII (a third of the cost on unique ids). A column of few values keeps
+    the plain ``trim``, which DuckDB runs once per value of the column's dictionary."""
+    col = sql_identifier(name)
+    if not unique:
+        return f"nullif(trim({col}), '')"
+    return (
+        f"nullif(case when starts_with({col}, ' ') or ends_with({col}, ' ') "
+        f"or strlen({col}) <> length({col}) then trim({col}) else {col} end, '')"
+    )
 
 
 @dataclass(frozen=True)
@@ -51,8 +70,16 @@ class Incoming:
     def text(self, col: str) -> str:
         name, typ = self.actual[col]
         if typ == "VARCHAR":
-            return sql_identifier(name) if self.clean else as_text(name)
+            return sql_identifier(name) if self.clean else as_text(name, col in UNIQUE_TEXT)
         return f"{sql_identifier(name)}::varchar"
+
+    def missing(self, col: str) -> str:
+        """SQL true when the value is null or blank (a typed column is not cast to text for
+        it)."""
+        name, typ = self.actual[col]
+        return (
+            f"{sql_identifier(name)} is null" if typ != "VARCHAR" else f"{self.text(col)} is null"
+        )
 
     def lowered(self, col: str) -> str:
         """An enumeration's text, lower-case."""
@@ -127,8 +154,8 @@ def check_and_insert(
     _insert(ctx, cols, extras, pseudonymised)
     for load_id, report in reports.items():
         report.reasons.update(Counter(p.code for p in problems[load_id]))
-    con.execute("drop table problems")
-    con.execute("drop table superseded")
+    for table in ("problems", "superseded", "bad_units", "repeated_keys"):
+        con.execute(f"drop table {table}")
     is_view = con.execute(
         "select count(*) from duckdb_views() where view_name = 'incoming' and temporary"
     ).fetchone()
@@ -183,7 +210,7 @@ def _read_incoming(
             ]
             personal = [n for n in named if nfc(n).strip().lower() == PERSONAL]
             replaced = ", ".join(
-                f"{pseudonym_sql(as_text(n))} as {sql_identifier(n)}" for n in personal
+                f"{pseudonym_sql(as_text(n, unique=True))} as {sql_identifier(n)}" for n in personal
             )
             outer, inner = ctx.pads
             # the rows in file order (numbered below)
@@ -219,7 +246,7 @@ def _row_checks(cols: Incoming) -> list[Check]:
     for column in FEED.columns:
         col, text = column.name, cols.text(column.name)
         if column.required:
-            checks.append((f"{text} is null", col, "null", "missing_value", f"{col} is required"))
+            checks.append((cols.missing(col), col, "null", "missing_value", f"{col} is required"))
         if column.type != "varchar" and not cols.native(col):
             checks.append(
                 (
@@ -286,10 +313,7 @@ def _find_problems(
         f"select _load_id, _row_number, unnest(list_filter([{found}], x -> x is not null)) "
         f"as p from incoming where {any_problem})"
     ]
-    ctx.ensure_unit_validity()
-    for col in ("unit_code", "agency_code"):
-        checks.append(_unit_check_sql(col, cols.text(col), f"{cols.typed('received_at')}::date"))
-    checks.append(_duplicate_version_sql(cols))
+    checks += _unit_checks(ctx, cols) + _duplicate_version_checks(ctx.con, cols)
     checks += more_checks
     ctx.con.execute(
         "create or replace temp table problems as " + " union all ".join(f"({c})" for c in checks),
@@ -301,47 +325,73 @@ def _find_problems(
     return problems
 
 
-def _unit_check_sql(column: str, code: str, day: str) -> str:
+UNIT_COLUMNS = ("unit_code", "agency_code")
+
+
+def _unit_checks(ctx: LoadContext, cols: Incoming) -> list[str]:
     """Rows whose unit (or agency) code is unknown, or did not exist on the day received.
 
-    Checked per distinct (code, day) pair, so that millions of rows cost a few thousand lookups.
-    """
-    return f"""
+    Checked per distinct (code, day) pair, so that millions of rows cost a few thousand
+    lookups: the pairs that fail first (one scan of two columns and the day, the temp table
+    ``bad_units``), then, only if some do, the rows that carry them."""
+    ctx.ensure_unit_validity()
+    day = f"{cols.typed('received_at')}::date"
+    unit, agency = (cols.text(c) for c in UNIT_COLUMNS)
+    ctx.con.execute(f"""
+        create or replace temp table bad_units as
+        select p.column_name, p.code, p.day, count(v.code) > 0 as known
+        from (
+            select case when grouping(unit) = 0 then 'unit_code' else 'agency_code' end
+                       as column_name,
+                   coalesce(unit, agency) as code, day
+            from (select {unit} as unit, {agency} as agency, {day} as day from incoming)
+            group by grouping sets ((unit, day), (agency, day))
+        ) as p
+        left join unit_validity as v on p.code = v.code
+        where p.code is not null
+        group by p.column_name, p.code, p.day
+        having count(v.code) = 0 or (p.day is not null and count(*) filter (
+            where v.valid_from <= p.day and (v.valid_to is null or v.valid_to >= p.day)) = 0)
+    """)  # fmt: skip
+    bad = ctx.con.execute("select distinct column_name from bad_units").fetchall()
+    return [
+        f"""
         select i._load_id, i._row_number, '{column}', i.code,
                case when b.known then 'unit_not_valid_in_period' else 'unknown_unit' end,
                case when b.known then '{column} ' || i.code || ' did not exist on ' || i.day
                     else 'unknown {column} ' || i.code end
-        from (select _load_id, _row_number, {code} as code, {day} as day from incoming) as i
-        inner join (
-            select p.code, p.day, count(v.code) > 0 as known
-            from (select distinct {code} as code, {day} as day from incoming) as p
-            left join unit_validity as v on p.code = v.code
-            where p.code is not null
-            group by p.code, p.day
-            having count(v.code) = 0 or (p.day is not null and count(*) filter (
-                where v.valid_from <= p.day and (v.valid_to is null or v.valid_to >= p.day)) = 0)
-        ) as b on i.code = b.code and i.day is not distinct from b.day"""
+        from (select _load_id, _row_number, {cols.text(column)} as code, {day} as day
+              from incoming) as i
+        inner join (from bad_units where column_name = '{column}') as b
+            on i.code = b.code and i.day is not distinct from b.day"""
+        for (column,) in sorted(bad)
+    ]
 
 
-def _duplicate_version_sql(cols: Incoming) -> str:
-    """The same version twice in a file: the repeated keys by grouping, then their copies after
-    the first (no sort of every row)."""
+def _duplicate_version_checks(con: duckdb.DuckDBPyConnection, cols: Incoming) -> list[str]:
+    """The same version twice in a file (load, source, id, updated_at): the keys' hashes seen
+    twice first (one scan, a grouping on one number: the temp table ``repeated_keys``); then,
+    only if some are, the rows with those hashes, grouped by their keys themselves (a hash
+    shared by two different keys is no duplicate), the copies after the first."""
     keyed = (
         f"select _load_id, _row_number, {cols.text('source_system')} as k_source, "
-        f"{cols.text('dossier_id')} as k_id, {cols.typed('updated_at')} as k_updated from incoming"
+        f"{cols.text('dossier_id')} as k_id, {cols.typed('updated_at')} as k_updated, "
+        "hash(_load_id, k_source, k_id, k_updated) as k_hash from incoming"
     )
-    return (
+    con.execute(
+        "create or replace temp table repeated_keys as select k_hash "
+        f"from ({keyed}) where k_id is not null group by k_hash having count(*) > 1"
+    )
+    if not con.execute("select count(*) from repeated_keys").fetchone()[0]:  # type: ignore[index]
+        return []
+    return [
         "select _load_id, _row_number, 'dossier_id', k_id, 'duplicate_row', "
         "'the same dossier version (source, id, updated_at) appears earlier in the file' "
         "from (select i.*, row_number() over (partition by i._load_id, i.k_source, i.k_id, "
-        f"i.k_updated order by i._row_number) as k from ({keyed}) as i "
-        "semi join (select _load_id, k_source, k_id, k_updated "
-        f"from ({keyed}) where k_id is not null group by all having count(*) > 1) as twice "
-        "on i._load_id = twice._load_id and i.k_id = twice.k_id "
-        "and i.k_source is not distinct from twice.k_source "
-        "and i.k_updated is not distinct from twice.k_updated) "
-        "where k > 1"
-    )
+        "i.k_updated order by i._row_number) as k "
+        f"from ({keyed}) as i semi join repeated_keys using (k_hash)) "
+        "where k > 1 and k_id is not null"
+    ]
 
 
 # the rows of the batch that lose to a later version (the batch's own, or an older load's
