@@ -4,7 +4,8 @@
     since the newest load the test last passed on, not every dossier again.
 
     - A model says how (`meta.test_scope` in its YAML: the dossier's key columns, the column
-      holding the load id of its rows, the columns of its months); a singular test (tag
+      holding the load id of its rows, the columns of its months; without a key, its tests are
+      about each row alone and check the rows of new loads); a singular test (tag
       `dossier_scope`) filters itself with `dossiers_changed_since_tested` or
       `dossier_months_changed_since_tested`.
     - A generic test on such a model reads `get_where_subquery(model)`: here, the model's rows
@@ -86,6 +87,16 @@
 {%- endmacro %}
 
 
+{#- A condition on the rows of a model whose tests are about each row alone (not null,
+    accepted values; `meta.test_scope` without a key): those of a load after the mark. A raw
+    row, once loaded, does not change, and a staging view over raw shows it the same; none
+    when every row is to be tested. -#}
+{% macro rows_loaded_since_tested(load_column) -%}
+    {%- set mark = dossier_test_mark() -%}
+    {{ return(none if mark is none else load_column ~ ' > ' ~ mark) }}
+{%- endmacro %}
+
+
 {#- A condition on a month column: the months from the earliest that a dossier changed since
     the mark was received in (its current or an older version), or that the run recomputes;
     none: every month. -#}
@@ -116,8 +127,12 @@
     {%- set tested = graph.nodes.get(model.attached_node) if model.attached_node else none -%}
     {%- set scope = tested.config.meta.get('test_scope') if tested is not none else none -%}
     {%- if scope -%}
-        {%- set changed = dossiers_changed_since_tested(
-            relation, scope['key'], [scope['load_column']], scope['received_columns']) -%}
+        {%- if scope.get('key') -%}
+            {%- set changed = dossiers_changed_since_tested(
+                relation, scope['key'], [scope['load_column']], scope['received_columns']) -%}
+        {%- else -%}
+            {%- set changed = rows_loaded_since_tested(scope['load_column']) -%}
+        {%- endif -%}
         {%- if changed is not none -%}
             {%- do conditions.append(changed) -%}
         {%- endif -%}

@@ -4,7 +4,8 @@ On a copy of the session's warehouse (its refresh passed every test: each test's
 newest load), one dossier of int_dossiers__enriched is duplicated as a row of a new load,
 another as a row of an old one. The scoped test finds the first; the second when the run
 recomputes its month, or once every row is tested (no mark: also a full refresh or a change to
-the test's code).
+the test's code). The staging versions' row tests, likewise, see a bad row of a new load, and
+one of an old load only once every row is tested.
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ SCOPED = [
     "int_dossiers__enriched",
     "int_dossier_reconciliation__pairs",
     "tag:dossier_scope",
+    "stg_dossier_feed__dossier_versions",
 ]
 UNIQUE_ENRICHED = "unique_combination_of_columns_int_dossiers__enriched_source_system__dossier_id"
-CURRENT = "unique_combination_of_columns_int_dossiers__current_source_system__dossier_id"
+CURRENT = "assert_every_dossier_has_one_current_version"
+NOT_NULL = "not_null_stg_dossier_feed__dossier_versions_agency_code"
 
 
 def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
@@ -89,5 +92,21 @@ def test_the_dossier_tests_check_what_was_loaded_since_they_passed(
     assert failing(test()) == {"assert_months_hold_every_dossier": ("fail", 1)}
     assert mark()[1] != first_invocation
 
+    # a row test of the staging versions checks the rows of new loads: a missing agency in an
+    # old load's row is not its to see (edited in place: not a thing the ingest does), in a
+    # new load's row it is
+    query(
+        "update raw.dossiers set agency_code = null "
+        "where rowid = (select min(rowid) from raw.dossiers where _load_id = 1)"
+    )
+    assert NOT_NULL not in failing(test())
+    query(
+        f"insert into raw.dossiers select * replace ({newest + 1} as _load_id) "
+        "from raw.dossiers where agency_code is null"
+    )
+    assert failing(test())[NOT_NULL] == ("fail", 1)
+
     query("drop table intermediate.dossier_test_marks")  # no mark: every row
-    assert test()[UNIQUE_ENRICHED] == ("fail", 1)  # the old load's duplicate
+    everything = test()
+    assert everything[UNIQUE_ENRICHED] == ("fail", 1)  # the old load's duplicate
+    assert everything[NOT_NULL] == ("fail", 2)  # and the old load's missing agency
