@@ -223,7 +223,14 @@ def gate(
     suites = load_suites() if suites is None else suites
     with writer_lock(settings):
         plan_, scoped = _scopes(settings, suites, everything)
-        result = run_gate(settings.warehouse_db, settings.quality_dir, run_id, suites, scoped)
+        result = run_gate(
+            settings.warehouse_db,
+            settings.quality_dir,
+            run_id,
+            suites,
+            scoped,
+            settings.duckdb_memory_limit,
+        )
     result.plan = plan_
     return result
 
@@ -249,7 +256,14 @@ def gate_for_run(settings: Settings, run_id: str, everything: bool = False) -> G
         reused = [o for o in stored if o.suite in current]
         missing = [s for s in suites if s.name not in current and not scoped[s.name].skip]
         result = (
-            run_gate(settings.warehouse_db, settings.quality_dir, run_id, missing, scoped)
+            run_gate(
+                settings.warehouse_db,
+                settings.quality_dir,
+                run_id,
+                missing,
+                scoped,
+                settings.duckdb_memory_limit,
+            )
             if missing
             else GateResult(run_id)
         )

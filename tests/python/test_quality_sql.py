@@ -71,6 +71,24 @@ def test_expectations_are_computed_in_duckdb(database: Path, tmp_path: Path) -> 
     assert stored == (3,)
 
 
+def test_great_expectations_connection_has_the_memory_limit(database: Path, tmp_path: Path) -> None:
+    """GX opens its own DuckDB connection: it gets the warehouse's memory limit, not DuckDB's
+    default (80 % of the machine's memory; 13.8 GB held by the first gate at 50 M dossiers)."""
+    limited = Suite(
+        name="test.things",
+        table="test.things",
+        description="the setting GX's connection runs with",
+        expectations=[
+            {"type": "unexpected_rows_expectation",
+             "kwargs": {"unexpected_rows_query": "select id from {batch} "
+                        "where current_setting('memory_limit') <> '953.6 MiB'"},
+             "severity": "blocking"},
+        ],
+    )  # fmt: skip
+    assert run_gate(database, tmp_path / "q1", "limited", [limited], None, "1GB").passed
+    assert not run_gate(database, tmp_path / "q2", "default", [limited]).passed
+
+
 def test_the_gate_leaves_the_database_closed(database: Path, tmp_path: Path) -> None:
     run_gate(database, tmp_path / "quality", "closed", [SUITE])
     # another configuration in this process (refused while GX's connection is open) ...
