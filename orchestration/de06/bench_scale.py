@@ -305,6 +305,18 @@ def _generate(root: Path, config: GenerateConfig, log: Callable[[str], None]) ->
     return months
 
 
+def _setup(de06: str, data: Path, env: dict[str, str], home: Path, logs: Path) -> None:
+    """The warehouse before the dossier path: submissions, tasks and seeds (small, not timed
+    as a step)."""
+    run_measured(
+        [de06, "ingest", str(data / "submissions"), str(data / "tasks")],
+        env,
+        home,
+        logs / "setup_ingest.log",
+    )
+    run_measured([de06, "dbt", "seed"], env, home, logs / "setup_seed.log")
+
+
 def bench_scale(
     root: Path,
     config: GenerateConfig,
@@ -338,13 +350,7 @@ def bench_scale(
         log(f"✓ {name:<3} {label:<44} {seconds:8.1f} s {peak:8.0f} MB")
         return measured
 
-    run_measured(
-        [de06, "ingest", str(data / "submissions"), str(data / "tasks")],
-        env,
-        home,
-        logs / "setup_ingest.log",
-    )
-    run_measured([de06, "dbt", "seed"], env, home, logs / "setup_seed.log")
+    _setup(de06, data, env, home, logs)
     baseline_db = root / "baseline.duckdb"
     baseline_db.unlink(missing_ok=True)
     step(

@@ -625,7 +625,7 @@ def test_a_text_cell_is_trimmed_as_duckdb_trims_it() -> None:
     """The loader trims a unique id only when it starts or ends with a space or is not all
     ASCII (a copy of every id saved): the same value as DuckDB's ``trim`` for every kind of
     space at either end (NBSP and U+3000 are spaces to it, a tab is not)."""
-    from de06.ingest.dossiers import as_text
+    from de06.ingest.dossier_columns import as_text
 
     values = [
         None, "", " ", "   ", "\u00a0", "\u3000", "a", " a", "a ", " a ", "\u00a0a", "a\u00a0",
