@@ -99,6 +99,8 @@ def find_problems(
         "create or replace temp table problems as " + " union all ".join(f"({c})" for c in checks),
         {"latest": dt.datetime.now() + dt.timedelta(days=1)},
     )
+    for table in ("bad_units", "repeated_keys"):  # the two checks' own, read by ``problems``
+        ctx.con.execute(f"drop table {table}")
     problems: dict[int, list[Problem]] = {load_id: [] for load_id in reports}
     for row in ctx.con.execute("select * from problems order by 1, 2, 3").fetchall():
         problems[row[0]].append(Problem(*row[1:]))

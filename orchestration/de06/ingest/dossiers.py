@@ -81,7 +81,7 @@ def check_and_insert(
     _insert(ctx, cols, extras, pseudonymised)
     for load_id, report in reports.items():
         report.reasons.update(Counter(p.code for p in problems[load_id]))
-    for table in ("problems", "superseded", "bad_units", "repeated_keys"):
+    for table in ("problems", "superseded"):
         con.execute(f"drop table {table}")
     is_view = con.execute(
         "select count(*) from duckdb_views() where view_name = 'incoming' and temporary"
